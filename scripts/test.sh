@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The README's test command: set up if needed, then type-check, lint and run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+npm run --silent lint
+npm test

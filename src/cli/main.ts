@@ -1,0 +1,41 @@
+/**
+ * The `lion` command: a thin shell over the library. Each subcommand lives in src/cli/commands/<name>.ts
+ * and exports `register(program)`; add it to COMMANDS below.
+ * @module
+ */
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as doctor from './commands/doctor.ts';
+import * as demo from './commands/demo.ts';
+
+interface CommandModule {
+  register(program: Command): void;
+}
+const COMMANDS: CommandModule[] = [doctor, demo];
+
+const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('lion')
+    .description('Sparse (Lion-SP) and dense (Lion-DS) retrieval with decoder-only LLMs: train, index, search, evaluate')
+    .version(pkg.version, '-V, --version')
+    .showHelpAfterError();
+  for (const c of COMMANDS) c.register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) process.exit(e.exitCode);
+    // Library errors already read "lion…: what; hint: fix"; print the message, not a stack.
+    console.error((e as Error).message.startsWith('lion') ? (e as Error).message : `lion: ${(e as Error).message}`);
+    if (process.env.LION_DEBUG) console.error((e as Error).stack);
+    process.exit(1);
+  }
+}
+
+await main(process.argv);

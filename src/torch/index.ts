@@ -1,0 +1,12 @@
+/**
+ * Lion's tensor layer over libtorch: the only way the rest of Lion computes.
+ * @module
+ */
+export { Tensor, linear, embedding, dropout, crossEntropy, klDiv, mseLoss, type Operand, type Device } from './tensor.ts';
+export { tidy, noGrad, enableGrad, isGradEnabled, liveTensors } from './scope.ts';
+export { manualSeed, getRngState, setRngState } from './random.ts';
+export { AdamW, clipGradNorm, type AdamWOptions, type ParamGroup, type AdamWParamState } from './optim.ts';
+export { Module, Linear, Embedding, RMSNorm, engineInfo, type LoadReport, type InitOptions } from './nn.ts';
+export { DTYPES, BYTES_PER_ELEMENT, isFloat, type DType, type FloatDType, type TypedArrayOf, type AnyTypedArray } from './dtype.ts';
+export { native, LibtorchLoadError, addonPath } from './native.ts';
+export { setNumThreads, getNumThreads, devices } from './threads.ts';

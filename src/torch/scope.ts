@@ -1,0 +1,73 @@
+/**
+ * Disposal and grad-mode scopes.
+ * @module
+ */
+import { native } from './native.ts';
+import { Tensor } from './tensor.ts';
+
+/** Tensor handles inside a returned value: a Tensor, or arrays, Maps and plain objects of them. */
+function handlesIn(value: unknown, out: number[], seen = new Set<unknown>()): number[] {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return out;
+  seen.add(value);
+  if (value instanceof Tensor) {
+    if (!value.disposed) out.push(value.handle);
+  } else if (Array.isArray(value)) {
+    for (const v of value) handlesIn(v, out, seen);
+  } else if (value instanceof Map) {
+    for (const v of value.values()) handlesIn(v, out, seen);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) handlesIn(v, out, seen);
+  }
+  return out;
+}
+
+/**
+ * Runs `fn` and frees every tensor created inside it except those in its return value (a tensor, or
+ * arrays / Maps / plain objects holding tensors), which move to the enclosing scope. Synchronous only:
+ * an async function would let other work's tensors land in this scope.
+ */
+export function tidy<T>(fn: () => T): T {
+  const n = native();
+  n.beginScope();
+  let result: T | undefined;
+  let ok = false;
+  try {
+    result = fn();
+    if (result instanceof Promise) throw new Error('lion.tidy: fn must be synchronous (it returned a Promise)');
+    ok = true;
+    return result;
+  } finally {
+    n.endScope(ok ? handlesIn(result, []) : []);
+  }
+}
+
+/** Runs `fn` with gradient recording off (inference, parameter updates), restoring the previous mode. */
+export function noGrad<T>(fn: () => T): T {
+  const n = native();
+  const prev = n.setGradEnabled(false);
+  try {
+    return fn();
+  } finally {
+    n.setGradEnabled(prev);
+  }
+}
+
+/** Runs `fn` with gradient recording on, restoring the previous mode. */
+export function enableGrad<T>(fn: () => T): T {
+  const n = native();
+  const prev = n.setGradEnabled(true);
+  try {
+    return fn();
+  } finally {
+    n.setGradEnabled(prev);
+  }
+}
+
+export function isGradEnabled(): boolean {
+  return native().isGradEnabled();
+}
+
+/** Number of live tensor handles in the addon: a leak shows as a number that keeps growing. */
+export function liveTensors(): number {
+  return native().liveTensors();
+}
