@@ -3,20 +3,20 @@
  * @module
  */
 import { native } from './native.ts';
-import { Tensor } from './tensor.ts';
+import { Tensor, adoptByFinalizer, scopeDepth } from './tensor.ts';
 
-/** Tensor handles inside a returned value: a Tensor, or arrays, Maps and plain objects of them. */
-function handlesIn(value: unknown, out: number[], seen = new Set<unknown>()): number[] {
+/** Tensors inside a returned value: a Tensor, or arrays, Maps and plain objects of them. */
+function tensorsIn(value: unknown, out: Tensor[], seen = new Set<unknown>()): Tensor[] {
   if (value === null || typeof value !== 'object' || seen.has(value)) return out;
   seen.add(value);
   if (value instanceof Tensor) {
-    if (!value.disposed) out.push(value.handle);
+    if (!value.disposed) out.push(value);
   } else if (Array.isArray(value)) {
-    for (const v of value) handlesIn(v, out, seen);
+    for (const v of value) tensorsIn(v, out, seen);
   } else if (value instanceof Map) {
-    for (const v of value.values()) handlesIn(v, out, seen);
+    for (const v of value.values()) tensorsIn(v, out, seen);
   } else if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const v of Object.values(value)) handlesIn(v, out, seen);
+    for (const v of Object.values(value)) tensorsIn(v, out, seen);
   }
   return out;
 }
@@ -29,6 +29,7 @@ function handlesIn(value: unknown, out: number[], seen = new Set<unknown>()): nu
 export function tidy<T>(fn: () => T): T {
   const n = native();
   n.beginScope();
+  scopeDepth.enter();
   let result: T | undefined;
   let ok = false;
   try {
@@ -37,7 +38,11 @@ export function tidy<T>(fn: () => T): T {
     ok = true;
     return result;
   } finally {
-    n.endScope(ok ? handlesIn(result, []) : []);
+    const kept = ok ? tensorsIn(result, []) : [];
+    scopeDepth.exit();
+    n.endScope(kept.map((t) => t.handle));
+    // Leaving the outermost scope, returned tensors have no owner but JS: give them the safety net.
+    if (scopeDepth.current === 0) for (const t of kept) adoptByFinalizer(t);
   }
 }
 

@@ -17,6 +17,29 @@ const finalizer = new FinalizationRegistry<Handle>((h) => {
   }
 });
 
+/**
+ * How many tidy scopes are open. Tensors made inside a scope are owned by it, so they skip the GC
+ * finalizer: registering them would pile up finalizer cells in a synchronous training loop (their
+ * cleanup only runs when the event loop turns), which showed as a slowly growing JS heap.
+ */
+let openScopes = 0;
+export const scopeDepth = {
+  enter(): void {
+    openScopes++;
+  },
+  exit(): void {
+    openScopes--;
+  },
+  get current(): number {
+    return openScopes;
+  },
+};
+
+/** Hands a tensor that no scope owns any more to the GC finalizer (the safety net). */
+export function adoptByFinalizer(t: Tensor): void {
+  if (!t.disposed) finalizer.register(t, t.handle, t);
+}
+
 export type Operand = Tensor | number;
 
 /** Device strings as libtorch spells them: 'cpu', 'cuda', 'cuda:1'. */
@@ -30,7 +53,7 @@ export class Tensor {
   /** Wraps a handle the addon just returned; the Tensor owns it from now on. */
   constructor(handle: Handle) {
     this.#h = handle;
-    finalizer.register(this, handle, this);
+    if (openScopes === 0) finalizer.register(this, handle, this);
   }
 
   /**
@@ -117,6 +140,7 @@ export class Tensor {
   /** Takes this tensor out of every enclosing tidy scope: only dispose() frees it (parameters, caches). */
   keep(): this {
     native().untrack(this.handle);
+    if (openScopes > 0) finalizer.register(this, this.#h, this);
     return this;
   }
 
