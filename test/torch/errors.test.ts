@@ -45,7 +45,7 @@ test('bad arguments are errors, and the engine keeps working afterwards', () => 
     assert.throws(() => a.narrow(0, 1, 5), /^Error: lion\.narrow/);
     assert.throws(() => a.topk(9), /^Error: lion\.topk/);
     assert.throws(() => Tensor.zeros([-1]), /^Error: lion\.zeros/);
-    assert.throws(() => a.to('f32', 'cuda:7' as 'cuda:7'), /^Error: lion\.to\(\[2, 2\] f32\)/);
+    assert.throws(() => a.to('f32', 'cuda:7' as const), /^Error: lion\.to\(\[2, 2\] f32\)/);
     assert.throws(() => new AdamW([Tensor.ones([1])], { lr: 1 }), /does not require grad/);
     assert.equal(a.add(1).sum().item(), 8);
   });
