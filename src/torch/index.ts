@@ -6,7 +6,7 @@ export { Tensor, linear, embedding, dropout, crossEntropy, klDiv, mseLoss, type 
 export { tidy, noGrad, enableGrad, isGradEnabled, liveTensors } from './scope.ts';
 export { manualSeed, getRngState, setRngState } from './random.ts';
 export { AdamW, clipGradNorm, type AdamWOptions, type ParamGroup, type AdamWParamState } from './optim.ts';
-export { Module, Linear, Embedding, RMSNorm, engineInfo, type LoadReport, type InitOptions } from './nn.ts';
+export { Module, ModuleList, Linear, Embedding, RMSNorm, engineInfo, type LoadReport, type InitOptions } from './nn.ts';
 export { DTYPES, BYTES_PER_ELEMENT, isFloat, type DType, type FloatDType, type TypedArrayOf, type AnyTypedArray } from './dtype.ts';
 export { native, LibtorchLoadError, addonPath } from './native.ts';
 export { setNumThreads, getNumThreads, devices } from './threads.ts';

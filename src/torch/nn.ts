@@ -133,6 +133,26 @@ export abstract class Module {
   }
 }
 
+/** An indexed list of modules, named `0`, `1`, … under its own name (HF's nn.ModuleList). */
+export class ModuleList<M extends Module> extends Module implements Iterable<M> {
+  readonly items: M[];
+  constructor(items: M[]) {
+    super();
+    this.items = items.map((m, i) => this.child(i, m));
+  }
+  get length(): number {
+    return this.items.length;
+  }
+  at(i: number): M {
+    const m = this.items[i];
+    if (!m) throw new Error(`lion.ModuleList: index ${i} out of range (length ${this.items.length})`);
+    return m;
+  }
+  [Symbol.iterator](): Iterator<M> {
+    return this.items[Symbol.iterator]();
+  }
+}
+
 export interface InitOptions {
   dtype?: DType;
   device?: Device;

@@ -168,8 +168,8 @@ export class Tensor {
   get dtype(): DType {
     return dtypeFromCode(native().dtype(this.handle));
   }
-  get device(): string {
-    return native().device(this.handle);
+  get device(): Device {
+    return native().device(this.handle) as Device;
   }
   get requiresGrad(): boolean {
     return native().requiresGrad(this.handle);

@@ -1,0 +1,117 @@
+/**
+ * LoRA with PEFT's semantics: y = x·Wᵀ (+ b) + (α/r)·B(A(dropout(x))), A ∈ ℝ^{r×in} (Kaiming-uniform
+ * init), B ∈ ℝ^{out×r} (zeros), dropout only in training. Parameter names follow PEFT's adapter keys:
+ * `<module>.lora_A.weight`, `<module>.lora_B.weight`. Merging folds (α/r)·B·A into W for inference.
+ * @module
+ */
+import { Linear, Module, Tensor, dropout, linear, noGrad, tidy, type InitOptions } from '../torch/index.ts';
+
+export interface LoraConfig {
+  r: number;
+  alpha: number;
+  dropout: number;
+  /** Module names (last path component) that get adapters, e.g. q_proj … down_proj. */
+  targetModules: readonly string[];
+}
+
+/** The paper's MNTP and fine-tuning LoRA (spec §2, §6): r 16, α 32, dropout 0.05 on all seven projections. */
+export const PAPER_LORA: LoraConfig = {
+  r: 16,
+  alpha: 32,
+  dropout: 0.05,
+  targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+};
+
+/** A bias-free Linear that can carry a LoRA adapter. */
+export class AdaptableLinear extends Module {
+  #lora: { a: Linear; b: Linear; scale: number; dropout: number } | null = null;
+  #merged = false;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    o: InitOptions = {},
+  ) {
+    super();
+    this.param('weight', tidy(() => Tensor.rand([outFeatures, inFeatures], o.dtype ?? 'f32', o.device ?? 'cpu').mul(2).sub(1).div(Math.sqrt(inFeatures))));
+  }
+
+  get weight(): Tensor {
+    return this.ownParameter('weight')!;
+  }
+  get hasLora(): boolean {
+    return this.#lora !== null;
+  }
+  get merged(): boolean {
+    return this.#merged;
+  }
+  get loraScale(): number {
+    return this.#lora?.scale ?? 0;
+  }
+
+  /** Adds an adapter (A random, B zero: the model's output is unchanged until B trains). */
+  addLora(r: number, alpha: number, p: number): void {
+    if (this.#lora) throw new Error('lion: this module already has a LoRA adapter');
+    const w = this.weight;
+    const o: InitOptions = { dtype: w.dtype, device: w.device };
+    const a = this.child('lora_A', new Linear(this.inFeatures, r, { bias: false, ...o }));
+    const b = this.child('lora_B', new Linear(r, this.outFeatures, { bias: false, ...o }));
+    noGrad(() => b.weight.fill_(0));
+    this.#lora = { a, b, scale: alpha / r, dropout: p };
+  }
+
+  forward(x: Tensor): Tensor {
+    const l = this.#lora;
+    if (!l || this.#merged) return linear(x, this.weight);
+    return tidy(() => {
+      const base = linear(x, this.weight);
+      const xa = l.dropout > 0 && this.training ? dropout(x, l.dropout, true) : x;
+      const delta = linear(linear(xa, l.a.ownParameter('weight')!), l.b.ownParameter('weight')!);
+      return base.add(delta.mul(l.scale));
+    });
+  }
+
+  /** W ← W + (α/r)·B·A; the adapter stays (unmerge restores W up to rounding). */
+  merge(): void {
+    const l = this.#lora;
+    if (!l || this.#merged) return;
+    noGrad(() => tidy(() => void this.weight.addInPlace(l.b.ownParameter('weight')!.matmul(l.a.ownParameter('weight')!), l.scale)));
+    this.#merged = true;
+  }
+  unmerge(): void {
+    const l = this.#lora;
+    if (!l || !this.#merged) return;
+    noGrad(() => tidy(() => void this.weight.addInPlace(l.b.ownParameter('weight')!.matmul(l.a.ownParameter('weight')!), -l.scale)));
+    this.#merged = false;
+  }
+}
+
+/** Adds adapters to every AdaptableLinear whose name is in cfg.targetModules; freezes everything else. */
+export function applyLora(model: Module, cfg: LoraConfig): string[] {
+  const wrapped: string[] = [];
+  for (const [path, m] of model.namedModules()) {
+    const name = path.split('.').pop() ?? '';
+    if (m instanceof AdaptableLinear && cfg.targetModules.includes(name)) {
+      m.addLora(cfg.r, cfg.alpha, cfg.dropout);
+      wrapped.push(path);
+    }
+  }
+  if (wrapped.length === 0) throw new Error(`lion: no module matches LoRA targets [${cfg.targetModules.join(', ')}]`);
+  for (const [n, p] of model.namedParameters()) {
+    const isLora = /\.lora_[AB]\.weight$/.test(n);
+    p.requiresGrad_(isLora);
+  }
+  return wrapped;
+}
+
+/** [path, tensor] of every LoRA weight, with PEFT's names relative to the model root. */
+export function loraParameters(model: Module): [string, Tensor][] {
+  return model.namedParameters().filter(([n]) => /\.lora_[AB]\.weight$/.test(n));
+}
+
+export function mergeLora(model: Module): void {
+  for (const [, m] of model.namedModules()) if (m instanceof AdaptableLinear) m.merge();
+}
+export function unmergeLora(model: Module): void {
+  for (const [, m] of model.namedModules()) if (m instanceof AdaptableLinear) m.unmerge();
+}
