@@ -8,11 +8,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as doctor from './commands/doctor.ts';
 import * as demo from './commands/demo.ts';
+import * as encode from './commands/encode.ts';
+import * as makeModel from './commands/make-model.ts';
 
 interface CommandModule {
   register(program: Command): void;
 }
-const COMMANDS: CommandModule[] = [doctor, demo];
+const COMMANDS: CommandModule[] = [doctor, demo, encode, makeModel];
 
 const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
 

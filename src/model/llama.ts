@@ -15,6 +15,8 @@ import { applyRope, ropeTables } from './rope.ts';
 export interface ModelOptions {
   dtype?: DType;
   device?: Device;
+  /** Build the LM head (sparse, MNTP, pre-training); dense retrieval needs only the body. Default true. */
+  lmHead?: boolean;
 }
 
 class LlamaAttention extends Module {
@@ -163,10 +165,13 @@ export class LlamaForCausalLM extends Module {
     super();
     this.model = this.child('model', new LlamaModel(arch, options));
     this.tied = arch.tie_word_embeddings ?? false;
-    if (!this.tied) this.child('lm_head', new AdaptableLinear(this.model.sizes.d, this.model.sizes.vocab, options));
+    this.hasLmHead = options.lmHead ?? true;
+    if (!this.tied && this.hasLmHead) this.child('lm_head', new AdaptableLinear(this.model.sizes.d, this.model.sizes.vocab, options));
   }
+  readonly hasLmHead: boolean;
   /** The vocabulary projection W [V, d]. */
   get lmHeadWeight(): Tensor {
+    if (!this.hasLmHead) throw new Error('lion: this model was built without an LM head (dense); the sparse head needs one');
     return this.tied ? this.model.embed_tokens.weight : (this.childModule('lm_head') as AdaptableLinear).weight;
   }
   /** hidden [..., d] -> logits [..., V]. */

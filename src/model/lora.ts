@@ -49,15 +49,18 @@ export class AdaptableLinear extends Module {
     return this.#lora?.scale ?? 0;
   }
 
-  /** Adds an adapter (A random, B zero: the model's output is unchanged until B trains). */
-  addLora(r: number, alpha: number, p: number): void {
+  /**
+   * Adds an adapter (A random, B zero: the model's output is unchanged until B trains). `scale` is
+   * α/r (PEFT's default) or α/√r (rsLoRA).
+   */
+  addLora(r: number, scale: number, p: number): void {
     if (this.#lora) throw new Error('lion: this module already has a LoRA adapter');
     const w = this.weight;
     const o: InitOptions = { dtype: w.dtype, device: w.device };
     const a = this.child('lora_A', new Linear(this.inFeatures, r, { bias: false, ...o }));
     const b = this.child('lora_B', new Linear(r, this.outFeatures, { bias: false, ...o }));
     noGrad(() => b.weight.fill_(0));
-    this.#lora = { a, b, scale: alpha / r, dropout: p };
+    this.#lora = { a, b, scale, dropout: p };
   }
 
   forward(x: Tensor): Tensor {
@@ -92,7 +95,7 @@ export function applyLora(model: Module, cfg: LoraConfig): string[] {
   for (const [path, m] of model.namedModules()) {
     const name = path.split('.').pop() ?? '';
     if (m instanceof AdaptableLinear && cfg.targetModules.includes(name)) {
-      m.addLora(cfg.r, cfg.alpha, cfg.dropout);
+      m.addLora(cfg.r, cfg.alpha / cfg.r, cfg.dropout);
       wrapped.push(path);
     }
   }

