@@ -70,7 +70,7 @@ export function loadWeights(model: LlamaForCausalLM, source: TensorSource, dtype
         model.setParameter(p, t);
       } catch (e) {
         t.dispose();
-        throw new Error(`lion: ${source.path}: ${(e as Error).message}`);
+        throw new Error(`lion: ${source.path}: ${(e as Error).message}`, { cause: e });
       }
       seen.add(p);
     }
