@@ -10,11 +10,13 @@ import * as doctor from './commands/doctor.ts';
 import * as demo from './commands/demo.ts';
 import * as encode from './commands/encode.ts';
 import * as makeModel from './commands/make-model.ts';
+import * as evalCmd from './commands/eval.ts';
+import * as bm25 from './commands/bm25.ts';
 
 interface CommandModule {
   register(program: Command): void;
 }
-const COMMANDS: CommandModule[] = [doctor, demo, encode, makeModel];
+const COMMANDS: CommandModule[] = [doctor, demo, encode, makeModel, evalCmd, bm25];
 
 const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
 
