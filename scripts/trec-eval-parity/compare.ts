@@ -46,7 +46,12 @@ export interface Mismatch {
 }
 
 /** Runs the real trec_eval binary; returns per-query values and the mean ("all"). */
-function runTrecEval(bin: string, qrelsPath: string, runPath: string, m: OracleMeasure): { perQuery: Map<string, number>; mean: number } {
+function runTrecEval(
+  bin: string,
+  qrelsPath: string,
+  runPath: string,
+  m: OracleMeasure,
+): { perQuery: Map<string, number>; mean: number } {
   const args = ['-q', `-l${m.level}`];
   if (m.maxDocs !== undefined) args.push(`-M${m.maxDocs}`);
   args.push('-m', m.cutoff === undefined ? m.name : `${m.name}.${m.cutoff}`, qrelsPath, runPath);
@@ -63,7 +68,11 @@ function runTrecEval(bin: string, qrelsPath: string, runPath: string, m: OracleM
 }
 
 /** Compares Lion with the reference on `cases` random cases; returns the mismatches and counts. */
-export async function compareCases(cases: number, seed: number, trecEvalBin?: string): Promise<{ mismatches: Mismatch[]; values: number; cases: number }> {
+export async function compareCases(
+  cases: number,
+  seed: number,
+  trecEvalBin?: string,
+): Promise<{ mismatches: Mismatch[]; values: number; cases: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'lion-parity-'));
   const tol = trecEvalBin ? 1e-4 : 1e-9;
   const mismatches: Mismatch[] = [];
@@ -78,7 +87,12 @@ export async function compareCases(cases: number, seed: number, trecEvalBin?: st
       const qrels = await readTrecQrels(qp);
       const run = await readTrecRun(rp);
       for (const level of PARITY_LEVELS) {
-        const lion = evaluate(run, qrels, PARITY_MEASURES.map((m) => m.lion), { relevanceLevel: level });
+        const lion = evaluate(
+          run,
+          qrels,
+          PARITY_MEASURES.map((m) => m.lion),
+          { relevanceLevel: level },
+        );
         for (const pm of PARITY_MEASURES) {
           const m: OracleMeasure = { ...pm.te, level };
           const ref = trecEvalBin ? runTrecEval(trecEvalBin, qp, rp, m) : trecEval(c.qrels, c.run, m);
@@ -87,10 +101,19 @@ export async function compareCases(cases: number, seed: number, trecEvalBin?: st
             const a = lion.perQuery.get(qid)?.[pm.lion];
             const b = ref.perQuery.get(qid);
             values++;
-            if (a === undefined || b === undefined || Math.abs(a - b) > tol) mismatches.push({ case: i, measure: pm.lion, level, qid, lion: a, reference: b });
+            if (a === undefined || b === undefined || Math.abs(a - b) > tol)
+              mismatches.push({ case: i, measure: pm.lion, level, qid, lion: a, reference: b });
           }
           values++;
-          if (Math.abs(lion.mean[pm.lion]! - ref.mean) > tol) mismatches.push({ case: i, measure: pm.lion, level, qid: 'all', lion: lion.mean[pm.lion], reference: ref.mean });
+          if (Math.abs(lion.mean[pm.lion]! - ref.mean) > tol)
+            mismatches.push({
+              case: i,
+              measure: pm.lion,
+              level,
+              qid: 'all',
+              lion: lion.mean[pm.lion],
+              reference: ref.mean,
+            });
         }
       }
     }
@@ -106,7 +129,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const bin = process.env['TREC_EVAL'];
   const { mismatches, values } = await compareCases(cases, seed, bin);
   const ref = bin ? `trec_eval (${bin})` : 'oracle.ts (transcribed trec_eval)';
-  console.log(`${cases} cases, ${values} values (per query and mean) compared with ${ref}: ${mismatches.length} mismatches`);
+  console.log(
+    `${cases} cases, ${values} values (per query and mean) compared with ${ref}: ${mismatches.length} mismatches`,
+  );
   for (const m of mismatches.slice(0, 10)) console.log(JSON.stringify(m));
   process.exit(mismatches.length ? 1 : 0);
 }

@@ -62,7 +62,9 @@ export function generateCase(seed: number): ParityCase {
       const tieHeavy = r() < 0.5;
       retrieved.forEach((d, i) => {
         // Ties: scores drawn from a handful of values; otherwise decimals, negatives and exponents.
-        const score = tieHeavy ? pick(['1', '2', '2.0', '3.5', '0', '-1']) : pick([(r() * 20 - 5).toFixed(4), (r() * 100).toFixed(2), `${(1 + r()).toFixed(3)}e1`, String(int(5))]);
+        const score = tieHeavy
+          ? pick(['1', '2', '2.0', '3.5', '0', '-1'])
+          : pick([(r() * 20 - 5).toFixed(4), (r() * 100).toFixed(2), `${(1 + r()).toFixed(3)}e1`, String(int(5))]);
         const rank = pick([i + 1, 1, depth - i]); // ranks that disagree with scores
         runLines.push(`${qid} Q0 ${d} ${rank} ${score} run${seed}`);
       });
@@ -71,7 +73,11 @@ export function generateCase(seed: number): ParityCase {
   if (qrelLines.length === 0) qrelLines.push(`999 0 ${docs[0]} 1`);
   if (runLines.length === 0) runLines.push(`998 Q0 ${docs[0]} 1 1 run${seed}`);
   // Shuffle line order: neither trec_eval nor Lion may depend on it.
-  const shuffle = (xs: string[]): string[] => xs.map((x) => [r(), x] as const).sort((a, b) => a[0] - b[0]).map((x) => x[1]);
+  const shuffle = (xs: string[]): string[] =>
+    xs
+      .map((x) => [r(), x] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map((x) => x[1]);
   return { qrels: `${shuffle(qrelLines).join('\n')}\n`, run: `${shuffle(runLines).join('\n')}\n` };
 }
 

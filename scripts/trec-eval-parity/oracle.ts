@@ -60,7 +60,12 @@ interface ResRels {
 }
 
 /** form_res_rels.c (normal path, no -J). */
-function formResRels(results: TextResult[], qrels: TextQrel[], relevanceLevel: number, maxNumDocsPerTopic: number): ResRels {
+function formResRels(
+  results: TextResult[],
+  qrels: TextQrel[],
+  relevanceLevel: number,
+  maxNumDocsPerTopic: number,
+): ResRels {
   const info = results.map((r) => ({ docno: r.docno, sim: r.sim, rank: 0, rel: 0 }));
   // comp_sim_docno: sim descending, then strcmp(p2->docno, p1->docno)
   info.sort((p1, p2) => (p1.sim > p2.sim ? -1 : p1.sim < p2.sim ? 1 : strcmp(p2.docno, p1.docno)));
@@ -68,7 +73,8 @@ function formResRels(results: TextResult[], qrels: TextQrel[], relevanceLevel: n
   if (num_results > maxNumDocsPerTopic) num_results = maxNumDocsPerTopic;
   for (let i = 0; i < num_results; i++) info[i]!.rank = i + 1;
   const top = info.slice(0, num_results).sort((a, b) => strcmp(a.docno, b.docno));
-  for (let i = 1; i < num_results; i++) if (top[i]!.docno === top[i - 1]!.docno) throw new Error(`duplicate docs ${top[i]!.docno}`);
+  for (let i = 1; i < num_results; i++)
+    if (top[i]!.docno === top[i - 1]!.docno) throw new Error(`duplicate docs ${top[i]!.docno}`);
   let max_rel = qrels[0]!.rel;
   for (const q of qrels) if (max_rel < q.rel) max_rel = q.rel;
   const rel_levels = new Array<number>(Math.max(max_rel + 1, 0)).fill(0);
@@ -185,7 +191,11 @@ export interface OracleMeasure {
 }
 
 /** trec_eval's per-query values (qrels order: sorted qids) and mean over queries in both files. */
-export function trecEval(qrelsText: string, runText: string, m: OracleMeasure): { perQuery: Map<string, number>; mean: number } {
+export function trecEval(
+  qrelsText: string,
+  runText: string,
+  m: OracleMeasure,
+): { perQuery: Map<string, number>; mean: number } {
   const qrels = parseQrels(qrelsText);
   const results = parseResults(runText);
   const perQuery = new Map<string, number>();

@@ -11,11 +11,15 @@ import * as tar from 'tar';
 import yauzl from 'yauzl';
 
 function notFound(archive: string, member: string): Error {
-  return new Error(`lion: '${member}' not found in ${archive}; hint: the archive layout changed; delete it from the cache and retry, or use LION_DATA_MIRROR`);
+  return new Error(
+    `lion: '${member}' not found in ${archive}; hint: the archive layout changed; delete it from the cache and retry, or use LION_DATA_MIRROR`,
+  );
 }
 
 async function extractZipMember(archive: string, member: string, tmp: string): Promise<void> {
-  const zip = await new Promise<yauzl.ZipFile>((res, rej) => yauzl.open(archive, { lazyEntries: true }, (e, z) => (e ? rej(e) : res(z))));
+  const zip = await new Promise<yauzl.ZipFile>((res, rej) =>
+    yauzl.open(archive, { lazyEntries: true }, (e, z) => (e ? rej(e) : res(z))),
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       zip.on('error', reject);

@@ -71,7 +71,11 @@ async function exists(path: string): Promise<boolean> {
  * Makes one file of a dataset available locally and returns its path and format: from the mirror
  * when one is set and holds the file, else from the cache, downloading (and extracting) if needed.
  */
-export async function resolveFile<F>(spec: FileSpec<F>, what: string, opts: DatasetOptions = {}): Promise<LocalFile<F>> {
+export async function resolveFile<F>(
+  spec: FileSpec<F>,
+  what: string,
+  opts: DatasetOptions = {},
+): Promise<LocalFile<F>> {
   const home = lionHome(opts);
   const log = opts.log ?? (() => {});
   const mirror = mirrorRoot(opts);
@@ -84,14 +88,18 @@ export async function resolveFile<F>(spec: FileSpec<F>, what: string, opts: Data
     }
     const path = resolve(mirror, m.path);
     if (!(await exists(path))) {
-      throw new Error(`lion: ${what} not found in the mirror at '${path}'; hint: LION_DATA_MIRROR must be laid out like ../shared/data (see docs/data.md), or unset it to download`);
+      throw new Error(
+        `lion: ${what} not found in the mirror at '${path}'; hint: LION_DATA_MIRROR must be laid out like ../shared/data (see docs/data.md), or unset it to download`,
+      );
     }
     await verifyMirrorFileOnce(path, m.sha256, home);
     return { path, format: m.format };
   }
   const o = spec.official;
   if (!o) {
-    throw new Error(`lion: ${what} has no official download, only a mirror copy; hint: set LION_DATA_MIRROR to a folder laid out like ../shared/data`);
+    throw new Error(
+      `lion: ${what} has no official download, only a mirror copy; hint: set LION_DATA_MIRROR to a folder laid out like ../shared/data`,
+    );
   }
   if (mirror) log(`${what}: not in the mirror; using the official source ${o.url}`);
   const archive = join(home, 'downloads', basename(new URL(o.url).pathname));
@@ -128,7 +136,9 @@ export class Dataset {
 
   /** The qrels, read once. */
   qrels(): Promise<Qrels> {
-    this.qrelsCache ??= resolveFile(this.entry.qrels, `${this.id} qrels`, this.opts).then((f) => readQrels(f.path, f.format));
+    this.qrelsCache ??= resolveFile(this.entry.qrels, `${this.id} qrels`, this.opts).then((f) =>
+      readQrels(f.path, f.format),
+    );
     return this.qrelsCache;
   }
 

@@ -34,7 +34,9 @@ export interface DownloadOptions extends Checksums {
 /** Raised when a finished download does not hash to the expected value. */
 export class ChecksumError extends Error {
   constructor(what: string, algo: string, expected: string, actual: string) {
-    super(`lion: checksum mismatch for ${what}: expected ${algo} ${expected}, got ${actual}; hint: the source is corrupt or changed; the partial file was deleted, check the URL or mirror`);
+    super(
+      `lion: checksum mismatch for ${what}: expected ${algo} ${expected}, got ${actual}; hint: the source is corrupt or changed; the partial file was deleted, check the URL or mirror`,
+    );
     this.name = 'ChecksumError';
   }
 }
@@ -42,7 +44,8 @@ export class ChecksumError extends Error {
 /** Hashes a file with each algorithm in one streaming pass. */
 export async function hashFile(path: string, algos: readonly ('md5' | 'sha256')[]): Promise<Record<string, string>> {
   const hs = algos.map((a) => [a, createHash(a)] as const);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) for (const [, h] of hs) h.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
+    for (const [, h] of hs) h.update(chunk as Buffer);
   return Object.fromEntries(hs.map(([a, h]) => [a, h.digest('hex')]));
 }
 
@@ -69,7 +72,9 @@ class HttpStatusError extends Error {
     readonly status: number,
     url: string,
   ) {
-    super(`lion: download of ${url} failed with HTTP ${status}; hint: check the URL, or set LION_DATA_MIRROR to a local copy`);
+    super(
+      `lion: download of ${url} failed with HTTP ${status}; hint: check the URL, or set LION_DATA_MIRROR to a local copy`,
+    );
   }
 }
 
@@ -111,7 +116,10 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
       const offset = append ? have : 0;
       const total = totalSize(res, offset);
       if (have > 0 && append) log(`${url}: resuming at byte ${have}${total ? ` of ${total}` : ''}`);
-      await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(part, { flags: append ? 'a' : 'w' }));
+      await pipeline(
+        Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
+        createWriteStream(part, { flags: append ? 'a' : 'w' }),
+      );
       const got = await sizeOf(part);
       if (total !== undefined && got < total) throw new Error(`connection closed after ${got} of ${total} bytes`);
       break;
@@ -120,7 +128,10 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
       const retriable = status === 0 || status >= 500 || status === 408 || status === 429;
       if (!retriable || attempt >= retries) {
         if (e instanceof HttpStatusError) throw e;
-        throw new Error(`lion: download of ${url} failed after ${attempt + 1} attempts (${(e as Error).message}); hint: run again to resume from ${part}`);
+        throw new Error(
+          `lion: download of ${url} failed after ${attempt + 1} attempts (${(e as Error).message}); hint: run again to resume from ${part}`,
+          { cause: e },
+        );
       }
       log(`${url}: interrupted at byte ${await sizeOf(part)} (${(e as Error).message}); retrying`);
       await new Promise((r) => setTimeout(r, (opts.backoffMs ?? 500) * (attempt + 1)));
@@ -129,7 +140,9 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   const got = await sizeOf(part);
   if (opts.size !== undefined && got !== opts.size) {
     await rm(part, { force: true });
-    throw new Error(`lion: download of ${url} has ${got} bytes, expected ${opts.size}; hint: the source changed or is truncated; the partial file was deleted`);
+    throw new Error(
+      `lion: download of ${url} has ${got} bytes, expected ${opts.size}; hint: the source changed or is truncated; the partial file was deleted`,
+    );
   }
   try {
     await verifyFile(part, opts, url);

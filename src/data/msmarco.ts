@@ -18,10 +18,13 @@ export async function* readMsmarcoCollection(path: string): AsyncGenerator<Doc> 
 
 /** Writes a collection TSV atomically; tabs and newlines inside texts become spaces. */
 export async function writeMsmarcoCollection(path: string, docs: Iterable<Doc> | AsyncIterable<Doc>): Promise<void> {
-  await writeTextAtomic(path, (async function* () {
-    for await (const d of docs) {
-      const body = (d.title ? `${d.title} ${d.text}` : d.text).replace(/[\t\r\n]+/g, ' ');
-      yield `${d.id}\t${body}\n`;
-    }
-  })());
+  await writeTextAtomic(
+    path,
+    (async function* () {
+      for await (const d of docs) {
+        const body = (d.title ? `${d.title} ${d.text}` : d.text).replace(/[\t\r\n]+/g, ' ');
+        yield `${d.id}\t${body}\n`;
+      }
+    })(),
+  );
 }

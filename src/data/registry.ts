@@ -63,16 +63,35 @@ const MS_HEADERS = { 'x-ms-version': '2019-12-12' };
 
 const SCIFACT_ZIP = { url: `${BEIR}/scifact.zip`, md5: '5f7d1de60b170fc8027bb7898e2efca1' };
 const NFCORPUS_ZIP = { url: `${BEIR}/nfcorpus.zip`, md5: 'a89dba18a62ef92f7d323ec890a0d38d' };
-const MSMARCO_TAR = { url: `${MSMARCO}/collectionandqueries.tar.gz`, md5: '31644046b18952c1386cd4564ba2ae69', size: 1_057_717_952, headers: MS_HEADERS };
-const CRAN_TAR = { url: 'http://ir.dcs.gla.ac.uk/resources/test_collections/cran/cran.tar.gz', md5: '1730f7be572d95a5a4b56c59a7b900a5', size: 506_960 };
+const MSMARCO_TAR = {
+  url: `${MSMARCO}/collectionandqueries.tar.gz`,
+  md5: '31644046b18952c1386cd4564ba2ae69',
+  size: 1_057_717_952,
+  headers: MS_HEADERS,
+};
+const CRAN_TAR = {
+  url: 'http://ir.dcs.gla.ac.uk/resources/test_collections/cran/cran.tar.gz',
+  md5: '1730f7be572d95a5a4b56c59a7b900a5',
+  size: 506_960,
+};
 
 const scifactDocs: FileSpec<CorpusFormat> = {
   official: { ...SCIFACT_ZIP, format: 'beir', member: 'scifact/corpus.jsonl' },
-  mirror: { format: 'beir', path: 'beir/scifact/corpus.jsonl', sha256: 'd289bf5d711d1d6b0c9fba52b90e45a76e0b0e9f173fd3ff49cd098588de2581', size: 8_124_349 },
+  mirror: {
+    format: 'beir',
+    path: 'beir/scifact/corpus.jsonl',
+    sha256: 'd289bf5d711d1d6b0c9fba52b90e45a76e0b0e9f173fd3ff49cd098588de2581',
+    size: 8_124_349,
+  },
 };
 const scifactQueries: FileSpec<QueriesFormat> = {
   official: { ...SCIFACT_ZIP, format: 'beir', member: 'scifact/queries.jsonl' },
-  mirror: { format: 'beir', path: 'beir/scifact/queries.jsonl', sha256: '8ff84a7c903f722981cd8d595c022660140c51867b27608a6d4910db86080313', size: 209_731 },
+  mirror: {
+    format: 'beir',
+    path: 'beir/scifact/queries.jsonl',
+    sha256: '8ff84a7c903f722981cd8d595c022660140c51867b27608a6d4910db86080313',
+    size: 209_731,
+  },
 };
 const msmarcoDocs: FileSpec<CorpusFormat> = {
   official: { ...MSMARCO_TAR, format: 'msmarco-tsv', member: 'collection.tsv' },
@@ -87,7 +106,12 @@ const ENTRIES: DatasetEntry[] = [
     queries: scifactQueries,
     qrels: {
       official: { ...SCIFACT_ZIP, format: 'beir', member: 'scifact/qrels/test.tsv' },
-      mirror: { format: 'beir', path: 'beir/scifact/qrels/test.tsv', sha256: '0864bb985e0ca2367ba217977e72004d549054b2b06666ed9d4825ac7c21284c', size: 5_389 },
+      mirror: {
+        format: 'beir',
+        path: 'beir/scifact/qrels/test.tsv',
+        sha256: '0864bb985e0ca2367ba217977e72004d549054b2b06666ed9d4825ac7c21284c',
+        size: 5_389,
+      },
     },
     judgedOnly: true,
     removeSelfHits: true,
@@ -101,7 +125,12 @@ const ENTRIES: DatasetEntry[] = [
     queries: scifactQueries,
     qrels: {
       official: { ...SCIFACT_ZIP, format: 'beir', member: 'scifact/qrels/train.tsv' },
-      mirror: { format: 'beir', path: 'beir/scifact/qrels/train.tsv', sha256: 'a53f2114831916c096b6c37d9e54da68cef4efdcdbd5ed46533601af972acf1d', size: 14_502 },
+      mirror: {
+        format: 'beir',
+        path: 'beir/scifact/qrels/train.tsv',
+        sha256: 'a53f2114831916c096b6c37d9e54da68cef4efdcdbd5ed46533601af972acf1d',
+        size: 14_502,
+      },
     },
     judgedOnly: true,
     removeSelfHits: true,
@@ -114,17 +143,28 @@ const ENTRIES: DatasetEntry[] = [
     docs: { official: { ...NFCORPUS_ZIP, format: 'beir', member: 'nfcorpus/corpus.jsonl' }, mirror: null },
     queries: {
       official: { ...NFCORPUS_ZIP, format: 'beir', member: 'nfcorpus/queries.jsonl' },
-      mirror: { format: 'tsv', path: 'beir/topics-qrels/topics.beir-v1.0.0-nfcorpus.test.tsv.gz', sha256: '3b2d068344ae4e711656203c0937cbb4c2eb91759c0d0973525af7545500a345', size: 5_037 },
+      mirror: {
+        format: 'tsv',
+        path: 'beir/topics-qrels/topics.beir-v1.0.0-nfcorpus.test.tsv.gz',
+        sha256: '3b2d068344ae4e711656203c0937cbb4c2eb91759c0d0973525af7545500a345',
+        size: 5_037,
+      },
     },
     qrels: {
       official: { ...NFCORPUS_ZIP, format: 'beir', member: 'nfcorpus/qrels/test.tsv' },
-      mirror: { format: 'trec', path: 'beir/topics-qrels/qrels.beir-v1.0.0-nfcorpus.test.txt', sha256: '9d822ee3fc9e3b395d7fe25a13d81686f54b2a056992574daa825e792800c959', size: 291_880 },
+      mirror: {
+        format: 'trec',
+        path: 'beir/topics-qrels/qrels.beir-v1.0.0-nfcorpus.test.txt',
+        sha256: '9d822ee3fc9e3b395d7fe25a13d81686f54b2a056992574daa825e792800c959',
+        size: 291_880,
+      },
     },
     judgedOnly: true,
     removeSelfHits: true,
     measures: ['nDCG@10', 'R@100'],
     counts: { docs: 3_633, queries: 323, qrels: 12_334 },
-    notes: 'The shared mirror holds the topics and qrels (as Anserini ships them) but not the corpus; the corpus comes from the official zip.',
+    notes:
+      'The shared mirror holds the topics and qrels (as Anserini ships them) but not the corpus; the corpus comes from the official zip.',
   },
   {
     id: 'msmarco-passage/dev/small',
@@ -132,11 +172,21 @@ const ENTRIES: DatasetEntry[] = [
     docs: msmarcoDocs,
     queries: {
       official: { ...MSMARCO_TAR, format: 'tsv', member: 'queries.dev.small.tsv' },
-      mirror: { format: 'tsv', path: 'msmarco-passage/topics-qrels/topics.msmarco-passage.dev-subset.txt', sha256: 'f4f71fa87b6be4fb968cca2b8f8554c4ebd003e6c3488af3ac1cc5629c3de189', size: 290_193 },
+      mirror: {
+        format: 'tsv',
+        path: 'msmarco-passage/topics-qrels/topics.msmarco-passage.dev-subset.txt',
+        sha256: 'f4f71fa87b6be4fb968cca2b8f8554c4ebd003e6c3488af3ac1cc5629c3de189',
+        size: 290_193,
+      },
     },
     qrels: {
       official: { ...MSMARCO_TAR, format: 'trec', member: 'qrels.dev.small.tsv' },
-      mirror: { format: 'trec', path: 'msmarco-passage/topics-qrels/qrels.msmarco-passage.dev-subset.txt', sha256: '34ef51a24e049b3dd19b0a448b764f26b0def22ec42f421ecba2db91f82e7042', size: 143_300 },
+      mirror: {
+        format: 'trec',
+        path: 'msmarco-passage/topics-qrels/qrels.msmarco-passage.dev-subset.txt',
+        sha256: '34ef51a24e049b3dd19b0a448b764f26b0def22ec42f421ecba2db91f82e7042',
+        size: 143_300,
+      },
     },
     judgedOnly: true,
     removeSelfHits: false,
@@ -148,12 +198,32 @@ const ENTRIES: DatasetEntry[] = [
     description: 'TREC Deep Learning 2019 passage task, the 43 judged queries',
     docs: msmarcoDocs,
     queries: {
-      official: { format: 'tsv', url: `${MSMARCO}/msmarco-test2019-queries.tsv.gz`, md5: 'eda71eccbe4d251af83150abe065368c', size: 4_276 },
-      mirror: { format: 'tsv', path: 'msmarco-passage/topics-qrels/topics.dl19-passage.txt', sha256: '518992da259fb61f64e4790791df91a7b42ea5773f374aed59220ebb51d58d90', size: 1_764 },
+      official: {
+        format: 'tsv',
+        url: `${MSMARCO}/msmarco-test2019-queries.tsv.gz`,
+        md5: 'eda71eccbe4d251af83150abe065368c',
+        size: 4_276,
+      },
+      mirror: {
+        format: 'tsv',
+        path: 'msmarco-passage/topics-qrels/topics.dl19-passage.txt',
+        sha256: '518992da259fb61f64e4790791df91a7b42ea5773f374aed59220ebb51d58d90',
+        size: 1_764,
+      },
     },
     qrels: {
-      official: { format: 'trec', url: 'https://trec.nist.gov/data/deep/2019qrels-pass.txt', md5: '2f4be390198da108f6845c822e5ada14', size: 187_092 },
-      mirror: { format: 'trec', path: 'msmarco-passage/topics-qrels/qrels.dl19-passage.txt', sha256: '8a1f10d550732e4cd91d7fc49846a3784de4040972f583e69285a88f3c5fee92', size: 187_092 },
+      official: {
+        format: 'trec',
+        url: 'https://trec.nist.gov/data/deep/2019qrels-pass.txt',
+        md5: '2f4be390198da108f6845c822e5ada14',
+        size: 187_092,
+      },
+      mirror: {
+        format: 'trec',
+        path: 'msmarco-passage/topics-qrels/qrels.dl19-passage.txt',
+        sha256: '8a1f10d550732e4cd91d7fc49846a3784de4040972f583e69285a88f3c5fee92',
+        size: 187_092,
+      },
     },
     judgedOnly: true,
     removeSelfHits: false,
@@ -165,12 +235,32 @@ const ENTRIES: DatasetEntry[] = [
     description: 'TREC Deep Learning 2020 passage task, the 54 judged queries',
     docs: msmarcoDocs,
     queries: {
-      official: { format: 'tsv', url: `${MSMARCO}/msmarco-test2020-queries.tsv.gz`, md5: '00a406fb0d14ed3752d70d1e4eb98600', size: 4_131 },
-      mirror: { format: 'tsv', path: 'msmarco-passage/topics-qrels/topics.dl20.txt', sha256: '726cb4018b85a335fcbe09004df7f084ec1bf20531961d9af7b0c71dd609e69b', size: 8_394 },
+      official: {
+        format: 'tsv',
+        url: `${MSMARCO}/msmarco-test2020-queries.tsv.gz`,
+        md5: '00a406fb0d14ed3752d70d1e4eb98600',
+        size: 4_131,
+      },
+      mirror: {
+        format: 'tsv',
+        path: 'msmarco-passage/topics-qrels/topics.dl20.txt',
+        sha256: '726cb4018b85a335fcbe09004df7f084ec1bf20531961d9af7b0c71dd609e69b',
+        size: 8_394,
+      },
     },
     qrels: {
-      official: { format: 'trec', url: 'https://trec.nist.gov/data/deep/2020qrels-pass.txt', md5: '0355ccee7509ac0463e8278186cdd8d1', size: 218_617 },
-      mirror: { format: 'trec', path: 'msmarco-passage/topics-qrels/qrels.dl20-passage.txt', sha256: '60d4c34561f9687f8f73e0a752ba80ab80159b3e9c1bedd0a351f747ed6f5684', size: 218_617 },
+      official: {
+        format: 'trec',
+        url: 'https://trec.nist.gov/data/deep/2020qrels-pass.txt',
+        md5: '0355ccee7509ac0463e8278186cdd8d1',
+        size: 218_617,
+      },
+      mirror: {
+        format: 'trec',
+        path: 'msmarco-passage/topics-qrels/qrels.dl20-passage.txt',
+        sha256: '60d4c34561f9687f8f73e0a752ba80ab80159b3e9c1bedd0a351f747ed6f5684',
+        size: 218_617,
+      },
     },
     judgedOnly: true,
     removeSelfHits: false,
@@ -179,36 +269,78 @@ const ENTRIES: DatasetEntry[] = [
   },
   {
     id: 'msmarco-passage/dl19-mini',
-    description: "Lion's DL19 subset: 5,000 MS MARCO passages (every passage judged >= 1 for DL19 plus 898 unjudged) and the 43 judged DL19 queries",
-    docs: { official: null, mirror: { format: 'beir', path: 'msmarco-passage/dl19-mini/corpus.jsonl', sha256: '5444f4de73880fc48c5abe67bc9a2d9acc44c60c9b8173076f831dd527a21663', size: 2_089_842 } },
-    queries: { official: null, mirror: { format: 'beir', path: 'msmarco-passage/dl19-mini/queries.jsonl', sha256: '6ed23496f47ed2933c4575b379a0a96ff2ec6cd51e7f925a91de73de8e3635ab', size: 3_946 } },
-    qrels: { official: null, mirror: { format: 'beir', path: 'msmarco-passage/dl19-mini/qrels/test.tsv', sha256: '1b20b1cc3f467edd91e762708f21556ec9d767145430b7f38eece6c7a95d38ef', size: 70_545 } },
+    description:
+      "Lion's DL19 subset: 5,000 MS MARCO passages (every passage judged >= 1 for DL19 plus 898 unjudged) and the 43 judged DL19 queries",
+    docs: {
+      official: null,
+      mirror: {
+        format: 'beir',
+        path: 'msmarco-passage/dl19-mini/corpus.jsonl',
+        sha256: '5444f4de73880fc48c5abe67bc9a2d9acc44c60c9b8173076f831dd527a21663',
+        size: 2_089_842,
+      },
+    },
+    queries: {
+      official: null,
+      mirror: {
+        format: 'beir',
+        path: 'msmarco-passage/dl19-mini/queries.jsonl',
+        sha256: '6ed23496f47ed2933c4575b379a0a96ff2ec6cd51e7f925a91de73de8e3635ab',
+        size: 3_946,
+      },
+    },
+    qrels: {
+      official: null,
+      mirror: {
+        format: 'beir',
+        path: 'msmarco-passage/dl19-mini/qrels/test.tsv',
+        sha256: '1b20b1cc3f467edd91e762708f21556ec9d767145430b7f38eece6c7a95d38ef',
+        size: 70_545,
+      },
+    },
     judgedOnly: true,
     removeSelfHits: false,
     measures: ['nDCG@10', 'R@1000', 'R(rel=2)@1000'],
     counts: { docs: 5_000, queries: 43, qrels: 4_102 },
-    notes: 'A subset built for Lion, not an official dataset: it exists only in a mirror. Scores are not comparable with full-collection DL19.',
+    notes:
+      'A subset built for Lion, not an official dataset: it exists only in a mirror. Scores are not comparable with full-collection DL19.',
   },
   {
     id: 'cranfield',
     description: 'The Cranfield collection: 1,400 aeronautics abstracts, 225 queries',
     docs: {
       official: { ...CRAN_TAR, format: 'smart', member: 'cran.all.1400' },
-      mirror: { format: 'smart', path: 'classic/cran/cran.all.1400', sha256: 'b234544b6ceccd131520df4a3cb6d42aee6576eb577933d047e722bbfe7b0b09', size: 1_644_706 },
+      mirror: {
+        format: 'smart',
+        path: 'classic/cran/cran.all.1400',
+        sha256: 'b234544b6ceccd131520df4a3cb6d42aee6576eb577933d047e722bbfe7b0b09',
+        size: 1_644_706,
+      },
     },
     queries: {
       official: { ...CRAN_TAR, format: 'smart', member: 'cran.qry' },
-      mirror: { format: 'smart', path: 'classic/cran/cran.qry', sha256: '99578ceb88941ef89c14faf7c63c23776a376d8fba319b990f01d0c601d8b03f', size: 28_957 },
+      mirror: {
+        format: 'smart',
+        path: 'classic/cran/cran.qry',
+        sha256: '99578ceb88941ef89c14faf7c63c23776a376d8fba319b990f01d0c601d8b03f',
+        size: 28_957,
+      },
     },
     qrels: {
       official: { ...CRAN_TAR, format: 'three-column', member: 'cranqrel' },
-      mirror: { format: 'three-column', path: 'classic/cran/cran.qrels', sha256: '92e54b58dac0b980152178f350d892fae66c8a239b8a11715b835fb8d2f6bc0e', size: 19_541 },
+      mirror: {
+        format: 'three-column',
+        path: 'classic/cran/cran.qrels',
+        sha256: '92e54b58dac0b980152178f350d892fae66c8a239b8a11715b835fb8d2f6bc0e',
+        size: 19_541,
+      },
     },
     judgedOnly: true,
     removeSelfHits: false,
     measures: ['nDCG@10', 'AP'],
     counts: { docs: 1_400, queries: 225, qrels: 1_837 },
-    notes: 'Query ids are renumbered 1..225 in file order, as the qrels and ir_datasets number them. Grades are as published: 1 = most relevant … 4 = least, -1 = the source paper (trec_eval treats negative grades as unjudged); nDCG therefore rewards the wrong order — prefer binary measures.',
+    notes:
+      'Query ids are renumbered 1..225 in file order, as the qrels and ir_datasets number them. Grades are as published: 1 = most relevant … 4 = least, -1 = the source paper (trec_eval treats negative grades as unjudged); nDCG therefore rewards the wrong order — prefer binary measures.',
   },
 ];
 

@@ -33,7 +33,12 @@ async function* readSmartRecords(path: string): AsyncGenerator<SmartRecord> {
     } else if (rec && field) {
       rec.fields.get(field)!.push(text);
     } else if (text.trim() !== '') {
-      throw new DataError(path, lineNo, `text outside a .I record: ${quote(text)}`, 'a SMART file starts with ".I <id>"');
+      throw new DataError(
+        path,
+        lineNo,
+        `text outside a .I record: ${quote(text)}`,
+        'a SMART file starts with ".I <id>"',
+      );
     }
   }
   if (rec) yield rec;
@@ -43,7 +48,8 @@ const join = (lines: string[] | undefined): string => (lines ?? []).join(' ').re
 
 /** Streams SMART documents: id from `.I`, title from `.T`, text from `.W`. */
 export async function* readSmartDocs(path: string): AsyncGenerator<Doc> {
-  for await (const r of readSmartRecords(path)) yield { id: r.id, title: join(r.fields.get('T')), text: join(r.fields.get('W')) };
+  for await (const r of readSmartRecords(path))
+    yield { id: r.id, title: join(r.fields.get('T')), text: join(r.fields.get('W')) };
 }
 
 /**
@@ -65,7 +71,12 @@ export async function readThreeColumnQrels(path: string): Promise<Qrels> {
     if (text.trim() === '') continue;
     const f = wsFields(text);
     if (f.length !== 3) {
-      throw new DataError(path, lineNo, `${f.length < 3 ? 'missing column' : 'extra column'}: expected 'qid docid grade', got ${quote(text)}`, 'write three fields per line');
+      throw new DataError(
+        path,
+        lineNo,
+        `${f.length < 3 ? 'missing column' : 'extra column'}: expected 'qid docid grade', got ${quote(text)}`,
+        'write three fields per line',
+      );
     }
     addJudgement(qrels, f[0]!, f[1]!, parseGrade(f[2]!, path, lineNo), path, lineNo);
   }

@@ -11,11 +11,23 @@ import { parseGrade, parseScore, wsFields } from './parse.ts';
 import { compareHits, type Qrels, type Query, type Run } from './types.ts';
 
 /** Adds one judgement, refusing a second grade for the same (query, doc) pair as trec_eval does. */
-export function addJudgement(qrels: Qrels, qid: string, docId: string, grade: number, file: string, lineNo: number): void {
+export function addJudgement(
+  qrels: Qrels,
+  qid: string,
+  docId: string,
+  grade: number,
+  file: string,
+  lineNo: number,
+): void {
   let docs = qrels.get(qid);
   if (!docs) qrels.set(qid, (docs = new Map()));
   if (docs.has(docId)) {
-    throw new DataError(file, lineNo, `duplicate judgement for query '${qid}' and doc '${docId}'`, 'keep one line per (query, doc) pair; trec_eval refuses duplicates too');
+    throw new DataError(
+      file,
+      lineNo,
+      `duplicate judgement for query '${qid}' and doc '${docId}'`,
+      'keep one line per (query, doc) pair; trec_eval refuses duplicates too',
+    );
   }
   docs.set(docId, grade);
 }
@@ -28,7 +40,12 @@ export async function readTrecQrels(path: string): Promise<Qrels> {
     if (t === '' || t.startsWith('#')) continue;
     const f = wsFields(t);
     if (f.length !== 4) {
-      throw new DataError(path, lineNo, `${f.length < 4 ? 'missing column' : 'extra column'}: expected 4 fields 'qid iter docno grade', got ${f.length} in ${quote(t)}`, 'write one judgement per line as: 301 0 FBIS3-10082 1');
+      throw new DataError(
+        path,
+        lineNo,
+        `${f.length < 4 ? 'missing column' : 'extra column'}: expected 4 fields 'qid iter docno grade', got ${f.length} in ${quote(t)}`,
+        'write one judgement per line as: 301 0 FBIS3-10082 1',
+      );
     }
     addJudgement(qrels, f[0]!, f[2]!, parseGrade(f[3]!, path, lineNo), path, lineNo);
   }
@@ -55,7 +72,12 @@ export async function readTrecRun(path: string, opts: ReadRunOptions = {}): Prom
     if (t === '' || t.startsWith('#')) continue;
     const f = wsFields(t);
     if (f.length < 6) {
-      throw new DataError(path, lineNo, `missing column: expected 6 fields 'qid Q0 docno rank score tag', got ${f.length} in ${quote(t)}`, 'write each hit as: 301 Q0 FBIS3-10082 1 12.5 myrun');
+      throw new DataError(
+        path,
+        lineNo,
+        `missing column: expected 6 fields 'qid Q0 docno rank score tag', got ${f.length} in ${quote(t)}`,
+        'write each hit as: 301 Q0 FBIS3-10082 1 12.5 myrun',
+      );
     }
     const [qid, , docId, , score] = f as [string, string, string, string, string];
     let hits = run.get(qid);
@@ -66,7 +88,12 @@ export async function readTrecRun(path: string, opts: ReadRunOptions = {}): Prom
     }
     const first = lines.get(docId);
     if (first !== undefined) {
-      throw new DataError(path, lineNo, `duplicate doc '${docId}' for query '${qid}' (first at line ${first})`, 'list each doc at most once per query; trec_eval refuses duplicates too');
+      throw new DataError(
+        path,
+        lineNo,
+        `duplicate doc '${docId}' for query '${qid}' (first at line ${first})`,
+        'list each doc at most once per query; trec_eval refuses duplicates too',
+      );
     }
     lines.set(docId, lineNo);
     hits.push({ docId, score: parseScore(score, path, lineNo) });
@@ -84,7 +111,8 @@ function formatScore(x: number): string {
 
 /** The lines of a TREC run, each query's hits in trec_eval order with ranks 1..n. */
 export function* trecRunLines(run: Run, tag: string): Generator<string> {
-  if (/\s/.test(tag) || tag === '') throw new Error(`lion: run tag must be one word, got '${tag}'; hint: use a tag such as lion-bm25`);
+  if (/\s/.test(tag) || tag === '')
+    throw new Error(`lion: run tag must be one word, got '${tag}'; hint: use a tag such as lion-bm25`);
   for (const [qid, hits] of run) {
     const sorted = [...hits].sort(compareHits);
     let rank = 0;
@@ -99,9 +127,12 @@ export async function writeTrecRun(path: string, run: Run, tag = 'lion'): Promis
 
 /** Writes TREC qrels atomically. */
 export async function writeTrecQrels(path: string, qrels: Qrels): Promise<void> {
-  await writeTextAtomic(path, (function* () {
-    for (const [qid, docs] of qrels) for (const [docId, g] of docs) yield `${qid} 0 ${docId} ${g}\n`;
-  })());
+  await writeTextAtomic(
+    path,
+    (function* () {
+      for (const [qid, docs] of qrels) for (const [docId, g] of docs) yield `${qid} 0 ${docId} ${g}\n`;
+    })(),
+  );
 }
 
 /** Streams `qid<TAB>text` query lines (MS MARCO queries, Anserini topics; `.gz` too). */
@@ -110,7 +141,12 @@ export async function* readTsvQueries(path: string): AsyncGenerator<Query> {
     if (text.trim() === '') continue;
     const tab = text.indexOf('\t');
     if (tab <= 0) {
-      throw new DataError(path, lineNo, `missing column: expected 'qid<TAB>text', got ${quote(text)}`, 'separate the query id and its text with a tab');
+      throw new DataError(
+        path,
+        lineNo,
+        `missing column: expected 'qid<TAB>text', got ${quote(text)}`,
+        'separate the query id and its text with a tab',
+      );
     }
     yield { id: text.slice(0, tab).trim(), text: text.slice(tab + 1) };
   }
@@ -148,10 +184,22 @@ function sgmlTopic(body: string, field: TopicField, path: string, lineNo: number
   const parts = new Map<string, string>();
   const re = /<(num|title|desc|narr)>([\s\S]*?)(?=<\/?(?:num|title|desc|narr)>|$)/gi;
   for (const m of body.matchAll(re)) parts.set(m[1]!.toLowerCase(), m[2]!);
-  const num = parts.get('num')?.replace(/number:/i, '').trim();
+  const num = parts
+    .get('num')
+    ?.replace(/number:/i, '')
+    .trim();
   if (!num) throw new DataError(path, lineNo, 'topic without <num>', 'give every topic a <num> Number: N line');
   const raw = parts.get(field);
-  if (raw === undefined) throw new DataError(path, lineNo, `topic '${num}' has no <${field}>`, `choose a field the topics have (title, desc or narr)`);
-  const text = raw.replace(/^\s*(description|narrative):/i, '').replace(/\s+/g, ' ').trim();
+  if (raw === undefined)
+    throw new DataError(
+      path,
+      lineNo,
+      `topic '${num}' has no <${field}>`,
+      `choose a field the topics have (title, desc or narr)`,
+    );
+  const text = raw
+    .replace(/^\s*(description|narrative):/i, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   return { id: num, text };
 }

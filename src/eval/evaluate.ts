@@ -108,14 +108,22 @@ export function measureQuery(m: Measure, q: Judged, level: number): number {
  * Ranks one query's hits as trec_eval does and looks up their grades. Throws on a doc listed twice
  * (trec_eval refuses such runs).
  */
-export function judgeQuery(qid: string, hits: readonly Hit[], judgements: Map<string, number>, removeSelfHits = false): Judged {
+export function judgeQuery(
+  qid: string,
+  hits: readonly Hit[],
+  judgements: Map<string, number>,
+  removeSelfHits = false,
+): Judged {
   const kept = removeSelfHits ? hits.filter((h) => h.docId !== qid) : [...hits];
   kept.sort(compareHits);
   const grades = new Float64Array(kept.length);
   const seen = new Set<string>();
   for (let i = 0; i < kept.length; i++) {
     const d = kept[i]!.docId;
-    if (seen.has(d)) throw new Error(`lion: duplicate doc '${d}' in the run for query '${qid}'; hint: list each doc at most once per query (trec_eval refuses this too)`);
+    if (seen.has(d))
+      throw new Error(
+        `lion: duplicate doc '${d}' in the run for query '${qid}'; hint: list each doc at most once per query (trec_eval refuses this too)`,
+      );
     seen.add(d);
     grades[i] = judgements.get(d) ?? Number.NaN;
   }
@@ -123,7 +131,12 @@ export function judgeQuery(qid: string, hits: readonly Hit[], judgements: Map<st
 }
 
 /** Evaluates `run` against `qrels` with each measure. See the module doc for the exact semantics. */
-export function evaluate(run: Run, qrels: Qrels, measures: readonly (string | Measure)[], opts: EvaluateOptions = {}): EvaluationResult {
+export function evaluate(
+  run: Run,
+  qrels: Qrels,
+  measures: readonly (string | Measure)[],
+  opts: EvaluateOptions = {},
+): EvaluationResult {
   const ms = measures.map((m) => (typeof m === 'string' ? parseMeasure(m) : m));
   const names = new Set<string>();
   for (const m of ms) {

@@ -73,15 +73,23 @@ function normalise(hits: readonly Hit[], how: Normalisation): Map<string, number
  * A doc missing from run i contributes 0 for that run (with min-max, the value of that run's worst
  * hit). Typical hybrid: `fuseLinear([sparse, dense], [0.5, 0.5], 'minmax')`.
  */
-export function fuseLinear(runs: readonly Run[], weights: readonly number[], normalisation: Normalisation = 'minmax', opts: FusionOptions = {}): Run {
+export function fuseLinear(
+  runs: readonly Run[],
+  weights: readonly number[],
+  normalisation: Normalisation = 'minmax',
+  opts: FusionOptions = {},
+): Run {
   if (runs.length === 0 || runs.length !== weights.length) {
-    throw new Error(`lion: fuseLinear needs one weight per run, got ${runs.length} runs and ${weights.length} weights; hint: pass e.g. [0.5, 0.5] for two runs`);
+    throw new Error(
+      `lion: fuseLinear needs one weight per run, got ${runs.length} runs and ${weights.length} weights; hint: pass e.g. [0.5, 0.5] for two runs`,
+    );
   }
   const scores = new Map<string, Map<string, number>>();
   for (const qid of queryIds(runs)) {
     const acc = new Map<string, number>();
     runs.forEach((run, i) => {
-      for (const [docId, v] of normalise(run.get(qid) ?? [], normalisation)) acc.set(docId, (acc.get(docId) ?? 0) + weights[i]! * v);
+      for (const [docId, v] of normalise(run.get(qid) ?? [], normalisation))
+        acc.set(docId, (acc.get(docId) ?? 0) + weights[i]! * v);
     });
     scores.set(qid, acc);
   }

@@ -27,7 +27,16 @@ export interface Measure {
   relLevel?: number;
 }
 
-const KINDS: Record<string, MeasureKind> = { rr: 'RR', mrr: 'RR', ndcg: 'nDCG', r: 'R', recall: 'R', p: 'P', ap: 'AP', map: 'AP' };
+const KINDS: Record<string, MeasureKind> = {
+  rr: 'RR',
+  mrr: 'RR',
+  ndcg: 'nDCG',
+  r: 'R',
+  recall: 'R',
+  p: 'P',
+  ap: 'AP',
+  map: 'AP',
+};
 const NEEDS_CUTOFF: ReadonlySet<MeasureKind> = new Set(['nDCG', 'R', 'P']);
 
 function canonical(kind: MeasureKind, cutoff: number | undefined, relLevel: number | undefined): string {
@@ -35,7 +44,9 @@ function canonical(kind: MeasureKind, cutoff: number | undefined, relLevel: numb
 }
 
 function bad(s: string, why: string): Error {
-  return new Error(`lion: unknown measure '${s}' (${why}); hint: use RR@10, nDCG@10, R@1000, P@10, AP, or R(rel=2)@1000`);
+  return new Error(
+    `lion: unknown measure '${s}' (${why}); hint: use RR@10, nDCG@10, R@1000, P@10, AP, or R(rel=2)@1000`,
+  );
 }
 
 /** Parses a measure name (ir_measures style or trec_eval style). */
@@ -54,11 +65,13 @@ export function parseMeasure(s: string): Measure {
     const m = /^([A-Za-z]+)(?:\(rel=(-?\d+)\))?(?:@(\d+))?$/.exec(t);
     if (!m) throw bad(s, 'not of the form NAME[(rel=N)][@k]');
     kind = KINDS[m[1]!.toLowerCase()];
-    if (!kind) throw bad(s, `'${m[1]}' is not a supported measure`);
+    if (!kind) throw bad(s, `'${m[1]}' is not one of RR, nDCG, R, P, AP`);
     relLevel = m[2] === undefined ? undefined : Number(m[2]);
     cutoff = m[3] === undefined ? undefined : Number(m[3]);
-    if (kind === 'AP' && cutoff !== undefined) throw bad(s, 'AP is computed over the whole ranking; AP@k is not supported');
-    if (kind === 'nDCG' && relLevel !== undefined) throw bad(s, 'nDCG uses every positive grade as gain; it takes no rel level');
+    if (kind === 'AP' && cutoff !== undefined)
+      throw bad(s, 'AP is computed over the whole ranking; AP@k is not supported');
+    if (kind === 'nDCG' && relLevel !== undefined)
+      throw bad(s, 'nDCG uses every positive grade as gain; it takes no rel level');
   }
   if (cutoff !== undefined && cutoff < 1) throw bad(s, 'the cutoff must be at least 1');
   if (NEEDS_CUTOFF.has(kind) && cutoff === undefined) throw bad(s, `${kind} needs a cutoff such as @10`);

@@ -21,7 +21,10 @@ export interface TTestResult extends PairedTestResult {
 }
 
 function check(a: readonly number[], b: readonly number[]): void {
-  if (a.length !== b.length) throw new Error(`lion: paired test needs equal lengths, got ${a.length} and ${b.length}; hint: pair values by query with pairByQuery`);
+  if (a.length !== b.length)
+    throw new Error(
+      `lion: paired test needs equal lengths, got ${a.length} and ${b.length}; hint: pair values by query with pairByQuery`,
+    );
   if (a.length < 2) throw new Error('lion: paired test needs at least 2 queries; hint: evaluate on more queries');
 }
 
@@ -33,7 +36,8 @@ export function pairedTTest(a: readonly number[], b: readonly number[]): TTestRe
   const mean = d.reduce((s, x) => s + x, 0) / n;
   const variance = d.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1);
   const df = n - 1;
-  if (variance === 0) return { n, meanDiff: mean, t: mean === 0 ? 0 : Math.sign(mean) * Infinity, df, p: mean === 0 ? 1 : 0 };
+  if (variance === 0)
+    return { n, meanDiff: mean, t: mean === 0 ? 0 : Math.sign(mean) * Infinity, df, p: mean === 0 ? 1 : 0 };
   const t = mean / Math.sqrt(variance / n);
   return { n, meanDiff: mean, t, df, p: Math.min(1, 2 * tCdf(-Math.abs(t), df)) };
 }
@@ -61,7 +65,11 @@ export interface RandomisationOptions {
  * Paired randomisation test: under H0 each query's two values are exchangeable, so the sign of each
  * difference is flipped at random; p = (#{|mean flipped| >= |mean observed|} + 1) / (trials + 1).
  */
-export function randomisationTest(a: readonly number[], b: readonly number[], opts: RandomisationOptions = {}): PairedTestResult {
+export function randomisationTest(
+  a: readonly number[],
+  b: readonly number[],
+  opts: RandomisationOptions = {},
+): PairedTestResult {
   check(a, b);
   const trials = opts.trials ?? 10_000;
   const next = rng(opts.seed ?? 0);
@@ -79,7 +87,11 @@ export function randomisationTest(a: readonly number[], b: readonly number[], op
 }
 
 /** Pairs two evaluations' per-query values of `measure` over the queries both scored. */
-export function pairByQuery(a: EvaluationResult, b: EvaluationResult, measure: string): { queries: string[]; a: number[]; b: number[] } {
+export function pairByQuery(
+  a: EvaluationResult,
+  b: EvaluationResult,
+  measure: string,
+): { queries: string[]; a: number[]; b: number[] } {
   const queries: string[] = [];
   const va: number[] = [];
   const vb: number[] = [];

@@ -78,7 +78,7 @@ export class Bm25Builder {
       ids[i] = id;
     }
     ids.sort();
-    for (let i = 0; i < ids.length; ) {
+    for (let i = 0; i < ids.length;) {
       let j = i + 1;
       while (j < ids.length && ids[j] === ids[i]) j++;
       this.pTerm.push(ids[i]!);
@@ -309,7 +309,11 @@ export class Bm25Index {
       if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
     }
     const ids = Uint32Array.from(counts.keys()).sort();
-    return this.weights(ids, Array.from(ids, (i) => counts.get(i)!), intToByte4(tokens.length));
+    return this.weights(
+      ids,
+      Array.from(ids, (i) => counts.get(i)!),
+      intToByte4(tokens.length),
+    );
   }
 
   /** The forward index (doc -> terms), built once from the postings on first use. */

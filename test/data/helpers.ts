@@ -15,7 +15,8 @@ export const repoRoot = resolve(import.meta.dirname, '../..');
 export const sharedData = resolve(repoRoot, '../shared/data');
 
 export function requireSharedData(): string {
-  if (!existsSync(join(sharedData, 'README.md'))) throw new Error(`shared data missing at ${sharedData}: these tests need ../shared/data`);
+  if (!existsSync(join(sharedData, 'README.md')))
+    throw new Error(`shared data missing at ${sharedData}: these tests need ../shared/data`);
   return sharedData;
 }
 
@@ -71,7 +72,11 @@ export async function serveFolder(root: string, controls: ServerControls = {}): 
         res.writeHead(416, { 'content-range': `bytes */${total}` }).end();
         return;
       }
-      res.writeHead(206, { 'content-length': total - start, 'content-range': `bytes ${start}-${total - 1}/${total}`, 'accept-ranges': 'bytes' });
+      res.writeHead(206, {
+        'content-length': total - start,
+        'content-range': `bytes ${start}-${total - 1}/${total}`,
+        'accept-ranges': 'bytes',
+      });
     } else {
       res.writeHead(200, { 'content-length': total, 'accept-ranges': 'bytes' });
     }

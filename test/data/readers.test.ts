@@ -3,11 +3,24 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readBeirCorpus, readBeirQrels, readBeirQueries, writeBeirCorpus, writeBeirQrels, writeBeirQueries } from '../../src/data/beir.ts';
+import {
+  readBeirCorpus,
+  readBeirQrels,
+  readBeirQueries,
+  writeBeirCorpus,
+  writeBeirQrels,
+  writeBeirQueries,
+} from '../../src/data/beir.ts';
 import { readMsmarcoCollection, writeMsmarcoCollection } from '../../src/data/msmarco.ts';
 import { readSgmlTopics, readTrecQrels, readTrecRun, readTsvQueries, writeTrecRun } from '../../src/data/trec.ts';
 import { readSmartDocs, readSmartQueries, readThreeColumnQrels } from '../../src/data/smart.ts';
-import { detectCorpusFormat, detectQrelsFormat, detectQueriesFormat, loadQueries, readQrels } from '../../src/data/formats.ts';
+import {
+  detectCorpusFormat,
+  detectQrelsFormat,
+  detectQueriesFormat,
+  loadQueries,
+  readQrels,
+} from '../../src/data/formats.ts';
 import { DataError } from '../../src/data/errors.ts';
 import type { Doc, Run } from '../../src/data/types.ts';
 import { requireSharedData, tempDir } from './helpers.ts';
@@ -47,7 +60,13 @@ test('BEIR corpus, queries and qrels (header and no header) read correctly', asy
   const withHeader = file('h.tsv', 'query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td2\t0\nq2\td1\t2\n');
   const noHeader = file('nh.tsv', 'q1\td1\t1\nq1\td2\t0\nq2\td1\t2\n');
   const expected = new Map([
-    ['q1', new Map([['d1', 1], ['d2', 0]])],
+    [
+      'q1',
+      new Map([
+        ['d1', 1],
+        ['d2', 0],
+      ]),
+    ],
     ['q2', new Map([['d1', 2]])],
   ]);
   assert.deepEqual(await readBeirQrels(withHeader), expected);
@@ -61,12 +80,21 @@ test('the real shared files read with the documented counts', async () => {
   assert.equal(new Set(docs.map((d) => d.id)).size, 5183);
   const qrels = await readBeirQrels(join(data, 'beir/scifact/qrels/test.tsv'));
   assert.equal(qrels.size, 300);
-  assert.equal([...qrels.values()].reduce((s, m) => s + m.size, 0), 339);
+  assert.equal(
+    [...qrels.values()].reduce((s, m) => s + m.size, 0),
+    339,
+  );
   const mini = await readBeirQrels(join(data, 'msmarco-passage/dl19-mini/qrels/test.tsv')); // no header line
-  assert.equal([...mini.values()].reduce((s, m) => s + m.size, 0), 4102);
+  assert.equal(
+    [...mini.values()].reduce((s, m) => s + m.size, 0),
+    4102,
+  );
   const dl19 = await readTrecQrels(join(data, 'msmarco-passage/topics-qrels/qrels.dl19-passage.txt'));
   assert.equal(dl19.size, 43);
-  assert.equal([...dl19.values()].reduce((s, m) => s + m.size, 0), 9260);
+  assert.equal(
+    [...dl19.values()].reduce((s, m) => s + m.size, 0),
+    9260,
+  );
   const topics = await loadQueries(join(data, 'beir/topics-qrels/topics.beir-v1.0.0-scifact.test.tsv.gz'));
   assert.equal(topics.size, 300);
   assert.equal(topics.get('1'), '0-dimensional biomaterials show inductive properties.');
@@ -80,10 +108,16 @@ test('Cranfield in SMART format: docs, sequentially renumbered queries, 3-column
   assert.equal(docs.length, 1400);
   assert.equal(docs[0]!.id, '1');
   assert.equal(docs[0]!.title, 'experimental investigation of the aerodynamics of a wing in a slipstream .');
-  assert.match(docs[0]!.text, /^experimental investigation of the aerodynamics of a wing in a slipstream \. an experimental study/);
+  assert.match(
+    docs[0]!.text,
+    /^experimental investigation of the aerodynamics of a wing in a slipstream \. an experimental study/,
+  );
   const qs = await collect(readSmartQueries(join(data, 'classic/cran/cran.qry')));
   assert.equal(qs.length, 225);
-  assert.deepEqual(qs.slice(0, 3).map((q) => q.id), ['1', '2', '3']); // file ids are 001, 002, 004
+  assert.deepEqual(
+    qs.slice(0, 3).map((q) => q.id),
+    ['1', '2', '3'],
+  ); // file ids are 001, 002, 004
   assert.match(qs[2]!.text, /^what problems of heat conduction in composite slabs/);
   const qrels = await readThreeColumnQrels(join(data, 'classic/cran/cran.qrels'));
   assert.equal(qrels.size, 225);
@@ -106,7 +140,9 @@ test('MS MARCO collection TSV: exactly two fields, else an error naming file:lin
 });
 
 test('TREC run: rank column ignored, ties by doc id descending, extra fields ignored, .gz read', async () => {
-  const text = ['q1 Q0 dA 1 1.0 r', 'q1 Q0 dC 2 2.5 r', 'q1 Q0 dB 3 2.5 r extra fields', 'q2 Q0 x 9 -3e-1 r', ''].join('\n');
+  const text = ['q1 Q0 dA 1 1.0 r', 'q1 Q0 dC 2 2.5 r', 'q1 Q0 dB 3 2.5 r extra fields', 'q2 Q0 x 9 -3e-1 r', ''].join(
+    '\n',
+  );
   const plain = file('run.txt', text);
   const gz = file('run.txt.gz', gzipSync(text));
   for (const p of [plain, gz]) {
@@ -123,7 +159,16 @@ test('TREC run: rank column ignored, ties by doc id descending, extra fields ign
 });
 
 test('TREC run round trip keeps scores exactly and re-ranks', async () => {
-  const run: Run = new Map([['q', [{ docId: 'a', score: 0.1 + 0.2 }, { docId: 'b', score: 7 }, { docId: 'c', score: 1e-300 }]]]);
+  const run: Run = new Map([
+    [
+      'q',
+      [
+        { docId: 'a', score: 0.1 + 0.2 },
+        { docId: 'b', score: 7 },
+        { docId: 'c', score: 1e-300 },
+      ],
+    ],
+  ]);
   const p = join(dir, 'out', 'rt.run');
   await writeTrecRun(p, run, 'tag1');
   const back = await readTrecRun(p);
@@ -159,15 +204,46 @@ test('bad input: malformed JSON line, non-integer grade, duplicate doc in a run,
 });
 
 test('SGML TREC topics: title by default, desc on request, labels dropped', async () => {
-  const p = file('topics.txt', ['<top>', '<num> Number: 301', '<title> International Organized Crime', '', '<desc> Description:', 'Identify organizations', 'that participate.', '<narr> Narrative:', 'A relevant document', '</top>', '<top>', '<num> Number: 302 <title> Poliomyelitis', '</top>', ''].join('\n'));
+  const p = file(
+    'topics.txt',
+    [
+      '<top>',
+      '<num> Number: 301',
+      '<title> International Organized Crime',
+      '',
+      '<desc> Description:',
+      'Identify organizations',
+      'that participate.',
+      '<narr> Narrative:',
+      'A relevant document',
+      '</top>',
+      '<top>',
+      '<num> Number: 302 <title> Poliomyelitis',
+      '</top>',
+      '',
+    ].join('\n'),
+  );
   assert.deepEqual(await collect(readSgmlTopics(p)), [
     { id: '301', text: 'International Organized Crime' },
     { id: '302', text: 'Poliomyelitis' },
   ]);
   // Topic 302 has no <desc>: asking for it names the topic.
   await rejectsAt(collect(readSgmlTopics(p, 'desc')), p, 11, /topic '302' has no <desc>/);
-  const one = file('one-topic.txt', ['<top>', '<num> Number: 301', '<title> Crime', '<desc> Description:', 'Identify organizations', 'that participate.', '</top>'].join('\n'));
-  assert.deepEqual(await collect(readSgmlTopics(one, 'desc')), [{ id: '301', text: 'Identify organizations that participate.' }]);
+  const one = file(
+    'one-topic.txt',
+    [
+      '<top>',
+      '<num> Number: 301',
+      '<title> Crime',
+      '<desc> Description:',
+      'Identify organizations',
+      'that participate.',
+      '</top>',
+    ].join('\n'),
+  );
+  assert.deepEqual(await collect(readSgmlTopics(one, 'desc')), [
+    { id: '301', text: 'Identify organizations that participate.' },
+  ]);
   assert.equal(await detectQueriesFormat(p), 'trec-sgml');
   const unclosed = file('unclosed.txt', '<top>\n<num> Number: 1\n');
   await rejectsAt(collect(readSgmlTopics(unclosed)), unclosed, 1, /without <\/top>/);
@@ -184,7 +260,15 @@ test('writers round-trip BEIR and MS MARCO files; qrels format detection', async
   const q = join(dir, 'w', 'queries.jsonl');
   await writeBeirQueries(q, [{ id: 'q', text: 'hi' }]);
   assert.deepEqual(await collect(readBeirQueries(q)), [{ id: 'q', text: 'hi' }]);
-  const qrels = new Map([['q', new Map([['a', 2], ['b', 0]])]]);
+  const qrels = new Map([
+    [
+      'q',
+      new Map([
+        ['a', 2],
+        ['b', 0],
+      ]),
+    ],
+  ]);
   const qp = join(dir, 'w', 'qrels.tsv');
   await writeBeirQrels(qp, qrels);
   assert.equal(await detectQrelsFormat(qp), 'beir');

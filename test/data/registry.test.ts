@@ -15,14 +15,24 @@ const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 test('registry ids follow ir_datasets and every mirror path maps onto ../shared/data with its checksum', async () => {
   const data = requireSharedData();
   const ids = listDatasets().map((e) => e.id);
-  for (const id of ['beir/scifact/test', 'beir/scifact/train', 'beir/nfcorpus/test', 'msmarco-passage/dev/small', 'msmarco-passage/trec-dl-2019/judged', 'msmarco-passage/trec-dl-2020/judged', 'msmarco-passage/dl19-mini', 'cranfield']) {
+  for (const id of [
+    'beir/scifact/test',
+    'beir/scifact/train',
+    'beir/nfcorpus/test',
+    'msmarco-passage/dev/small',
+    'msmarco-passage/trec-dl-2019/judged',
+    'msmarco-passage/trec-dl-2020/judged',
+    'msmarco-passage/dl19-mini',
+    'cranfield',
+  ]) {
     assert.ok(ids.includes(id), id);
   }
   let checked = 0;
   for (const e of listDatasets()) {
     for (const spec of [e.docs, e.queries, e.qrels] as FileSpec<string>[]) {
       assert.ok(spec.official || spec.mirror, `${e.id}: a file with no source`);
-      if (spec.official) assert.ok(spec.official.md5 || spec.official.sha256, `${e.id}: official source without checksum`);
+      if (spec.official)
+        assert.ok(spec.official.md5 || spec.official.sha256, `${e.id}: official source without checksum`);
       if (!spec.mirror) continue;
       const p = join(data, spec.mirror.path);
       const got = await hashFile(p, ['sha256']);
@@ -43,7 +53,11 @@ test('a folder mirror resolves in place, and every dataset loads with its docume
     const queries = await ds.queries();
     const qrels = await ds.qrels();
     assert.equal(queries.size, e.counts.queries, `${e.id} queries`);
-    assert.equal([...qrels.values()].reduce((s, m) => s + m.size, 0), e.counts.qrels, `${e.id} qrels`);
+    assert.equal(
+      [...qrels.values()].reduce((s, m) => s + m.size, 0),
+      e.counts.qrels,
+      `${e.id} qrels`,
+    );
     for (const q of queries.keys()) assert.ok(qrels.has(q), `${e.id}: query ${q} has no judgements`);
     if (e.docs.mirror && e.counts.docs < 10_000) {
       let n = 0;
@@ -62,12 +76,21 @@ test('a folder mirror with a changed file is refused', async () => {
   mkdirSync(join(mirror, 'beir/scifact/qrels'), { recursive: true });
   cpSync(join(data, 'beir/scifact/qrels/test.tsv'), join(mirror, 'beir/scifact/qrels/test.tsv'));
   appendFileSync(join(mirror, 'beir/scifact/qrels/test.tsv'), '1\t999\t1\n');
-  await assert.rejects(openDataset('beir/scifact/test', { mirror, home: tempDir() }).qrels(), (e: unknown) => e instanceof ChecksumError && /expected sha256 0864bb98/.test((e as Error).message));
-  await assert.rejects(openDataset('beir/scifact/test', { mirror, home: tempDir() }).queries(), /not found in the mirror/);
+  await assert.rejects(
+    openDataset('beir/scifact/test', { mirror, home: tempDir() }).qrels(),
+    (e: unknown) => e instanceof ChecksumError && /expected sha256 0864bb98/.test((e as Error).message),
+  );
+  await assert.rejects(
+    openDataset('beir/scifact/test', { mirror, home: tempDir() }).queries(),
+    /not found in the mirror/,
+  );
 });
 
 test('a mirror-only dataset without a mirror says how to get one', async () => {
-  await assert.rejects(openDataset('msmarco-passage/dl19-mini', { mirror: '', home: tempDir() }).qrels(), /has no official download, only a mirror copy; hint: set LION_DATA_MIRROR/);
+  await assert.rejects(
+    openDataset('msmarco-passage/dl19-mini', { mirror: '', home: tempDir() }).qrels(),
+    /has no official download, only a mirror copy; hint: set LION_DATA_MIRROR/,
+  );
 });
 
 test('a URL mirror (127.0.0.1 serving ../shared/data) downloads, verifies and caches', async () => {
@@ -97,14 +120,22 @@ test('a download cut in the middle resumes with a Range request and verifies', a
   try {
     const dest = join(tempDir(), 'corpus.jsonl');
     const logs: string[] = [];
-    await downloadFile(`${server.url}/${spec.path}`, dest, { sha256: spec.sha256, size: spec.size, log: (m) => logs.push(m), backoffMs: 10 });
+    await downloadFile(`${server.url}/${spec.path}`, dest, {
+      sha256: spec.sha256,
+      size: spec.size,
+      log: (m) => logs.push(m),
+      backoffMs: 10,
+    });
     assert.equal(sha256(readFileSync(dest)), spec.sha256);
     const ranges = server.requests.map((r) => r.range);
     assert.equal(ranges[0], undefined);
     assert.equal(ranges.length, 3, `requests: ${JSON.stringify(server.requests)}`);
     const starts = ranges.slice(1).map((r) => Number(/^bytes=(\d+)-$/.exec(r ?? '')?.[1]));
     assert.ok(starts[0]! > 0 && starts[1]! > starts[0]!, `resumed from ${starts}`);
-    assert.ok(logs.some((l) => /interrupted at byte/.test(l)) && logs.some((l) => /resuming at byte/.test(l)), logs.join('\n'));
+    assert.ok(
+      logs.some((l) => /interrupted at byte/.test(l)) && logs.some((l) => /resuming at byte/.test(l)),
+      logs.join('\n'),
+    );
   } finally {
     await server.close();
   }
@@ -119,7 +150,10 @@ test('a partial file left by an earlier run is resumed, not restarted', async ()
     const dest = join(tempDir(), 'queries.jsonl');
     writeFileSync(`${dest}.part`, bytes.subarray(0, 12345));
     await downloadFile(`${server.url}/${spec.path}`, dest, { sha256: spec.sha256, size: spec.size });
-    assert.deepEqual(server.requests.map((r) => r.range), ['bytes=12345-']);
+    assert.deepEqual(
+      server.requests.map((r) => r.range),
+      ['bytes=12345-'],
+    );
     assert.ok(readFileSync(dest).equals(bytes));
     assert.ok(!existsSync(`${dest}.part`));
   } finally {
@@ -133,7 +167,11 @@ test('a checksum mismatch is refused and leaves nothing behind', async () => {
   const server = await serveFolder(data, { corrupt: true });
   try {
     const home = tempDir();
-    await assert.rejects(openDataset('beir/scifact/test', { mirror: server.url, home }).qrels(), (e: unknown) => e instanceof ChecksumError && /checksum mismatch .* expected sha256 0864bb98/.test((e as Error).message));
+    await assert.rejects(
+      openDataset('beir/scifact/test', { mirror: server.url, home }).qrels(),
+      (e: unknown) =>
+        e instanceof ChecksumError && /checksum mismatch .* expected sha256 0864bb98/.test((e as Error).message),
+    );
     const dest = join(home, 'mirror', spec.path);
     assert.ok(!existsSync(dest) && !existsSync(`${dest}.part`));
     // With the server healthy again the same call succeeds.
@@ -148,7 +186,10 @@ test('official sources: a zip (BEIR) and a tar.gz (MS MARCO, Cranfield) are veri
   const data = requireSharedData();
   const root = tempDir();
   const qrels = readFileSync(join(data, 'beir/scifact/qrels/test.tsv'));
-  const zip = storedZip({ 'scifact/queries.jsonl': Buffer.from('{"_id":"1","text":"x"}\n'), 'scifact/qrels/test.tsv': qrels });
+  const zip = storedZip({
+    'scifact/queries.jsonl': Buffer.from('{"_id":"1","text":"x"}\n'),
+    'scifact/qrels/test.tsv': qrels,
+  });
   writeFileSync(join(root, 'scifact.zip'), zip);
   mkdirSync(join(root, 'cran-src'));
   cpSync(join(data, 'classic/cran/cran.qry'), join(root, 'cran-src/cran.qry'));
@@ -157,15 +198,35 @@ test('official sources: a zip (BEIR) and a tar.gz (MS MARCO, Cranfield) are veri
   const server = await serveFolder(root);
   try {
     const home = tempDir();
-    const zipSpec: FileSpec<'beir'> = { official: { format: 'beir', url: `${server.url}/scifact.zip`, md5: md5(zip), member: 'scifact/qrels/test.tsv' }, mirror: null };
+    const zipSpec: FileSpec<'beir'> = {
+      official: { format: 'beir', url: `${server.url}/scifact.zip`, md5: md5(zip), member: 'scifact/qrels/test.tsv' },
+      mirror: null,
+    };
     const f = await resolveFile(zipSpec, 'qrels', { home, mirror: '' });
     assert.ok(readFileSync(f.path).equals(qrels));
-    const tarSpec: FileSpec<'smart'> = { official: { format: 'smart', url: `${server.url}/cran.tar.gz`, md5: md5(tgz), size: tgz.length, member: 'cran.qry' }, mirror: null };
+    const tarSpec: FileSpec<'smart'> = {
+      official: {
+        format: 'smart',
+        url: `${server.url}/cran.tar.gz`,
+        md5: md5(tgz),
+        size: tgz.length,
+        member: 'cran.qry',
+      },
+      mirror: null,
+    };
     const g = await resolveFile(tarSpec, 'queries', { home, mirror: '' });
     assert.ok(readFileSync(g.path).equals(readFileSync(join(data, 'classic/cran/cran.qry'))));
     const missing: FileSpec<'smart'> = { official: { ...tarSpec.official!, member: 'nope' }, mirror: null };
     await assert.rejects(resolveFile(missing, 'x', { home, mirror: '' }), /'nope' not found in/);
-    const wrong: FileSpec<'beir'> = { official: { ...zipSpec.official!, url: `${server.url}/scifact.zip?x`, md5: '0'.repeat(32), member: 'scifact/queries.jsonl' }, mirror: null };
+    const wrong: FileSpec<'beir'> = {
+      official: {
+        ...zipSpec.official!,
+        url: `${server.url}/scifact.zip?x`,
+        md5: '0'.repeat(32),
+        member: 'scifact/queries.jsonl',
+      },
+      mirror: null,
+    };
     await assert.rejects(resolveFile(wrong, 'q', { home: tempDir(), mirror: '' }), ChecksumError);
   } finally {
     await server.close();

@@ -3,9 +3,24 @@ import assert from 'node:assert/strict';
 import { rrf, fuseLinear } from '../../src/eval/fusion.ts';
 import type { Run } from '../../src/data/types.ts';
 
-const A: Run = new Map([['q', [{ docId: 'd1', score: 3 }, { docId: 'd2', score: 2 }, { docId: 'd3', score: 1 }]]]);
+const A: Run = new Map([
+  [
+    'q',
+    [
+      { docId: 'd1', score: 3 },
+      { docId: 'd2', score: 2 },
+      { docId: 'd3', score: 1 },
+    ],
+  ],
+]);
 const B: Run = new Map([
-  ['q', [{ docId: 'd1', score: 5 }, { docId: 'd3', score: 10 }]], // unsorted on purpose
+  [
+    'q',
+    [
+      { docId: 'd1', score: 5 },
+      { docId: 'd3', score: 10 },
+    ],
+  ], // unsorted on purpose
   ['only-b', [{ docId: 'x', score: 1 }]],
 ]);
 

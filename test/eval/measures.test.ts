@@ -10,17 +10,41 @@ import type { Qrels, Run } from '../../src/data/types.ts';
 //          (the 2.0 tie goes to the larger doc id, d3), grades [-, 1, 2, 0, -].
 //   Run q2: b 1.0, a 1.0 -> ranked b, a (tie, b > a), grades [-, 1].
 const qrels: Qrels = new Map([
-  ['q1', new Map([['d1', 2], ['d2', 0], ['d3', 1], ['d4', 3]])],
+  [
+    'q1',
+    new Map([
+      ['d1', 2],
+      ['d2', 0],
+      ['d3', 1],
+      ['d4', 3],
+    ]),
+  ],
   ['q2', new Map([['a', 1]])],
   ['q3', new Map([['x', 1]])],
 ]);
 // Hit order in the run is deliberately scrambled: ranks come from scores only.
 const run: Run = new Map([
-  ['q1', [{ docId: 'd2', score: 1 }, { docId: 'd1', score: 2 }, { docId: 'd9', score: 0.5 }, { docId: 'd5', score: 3 }, { docId: 'd3', score: 2 }]],
-  ['q2', [{ docId: 'a', score: 1 }, { docId: 'b', score: 1 }]],
+  [
+    'q1',
+    [
+      { docId: 'd2', score: 1 },
+      { docId: 'd1', score: 2 },
+      { docId: 'd9', score: 0.5 },
+      { docId: 'd5', score: 3 },
+      { docId: 'd3', score: 2 },
+    ],
+  ],
+  [
+    'q2',
+    [
+      { docId: 'a', score: 1 },
+      { docId: 'b', score: 1 },
+    ],
+  ],
   ['q4', [{ docId: 'z', score: 1 }]],
 ]);
-const close = (a: number, b: number, msg?: string): void => assert.ok(Math.abs(a - b) < 1e-12, `${msg ?? ''} ${a} != ${b}`);
+const close = (a: number, b: number, msg?: string): void =>
+  assert.ok(Math.abs(a - b) < 1e-12, `${msg ?? ''} ${a} != ${b}`);
 
 test('per-query values at the default level 1 match the hand computation', () => {
   const r = evaluate(run, qrels, ['RR@10', 'RR@1', 'P@5', 'P@10', 'R@2', 'R@5', 'AP', 'nDCG@3', 'nDCG@10', 'nDCG@1']);
@@ -65,7 +89,15 @@ test('relevance level 2 (trec_eval -l2) changes binary measures only; (rel=N) ov
 
 test('BEIR self-hit removal drops doc == query id before ranking', () => {
   const q: Qrels = new Map([['q7', new Map([['d', 1]])]]);
-  const r: Run = new Map([['q7', [{ docId: 'q7', score: 5 }, { docId: 'd', score: 4 }]]]);
+  const r: Run = new Map([
+    [
+      'q7',
+      [
+        { docId: 'q7', score: 5 },
+        { docId: 'd', score: 4 },
+      ],
+    ],
+  ]);
   close(evaluate(r, q, ['RR@10']).mean['RR@10']!, 1 / 2);
   close(evaluate(r, q, ['RR@10'], { removeSelfHits: true }).mean['RR@10']!, 1);
   // A query whose only hit is itself is then absent from the run.
@@ -74,10 +106,34 @@ test('BEIR self-hit removal drops doc == query id before ranking', () => {
 });
 
 test('a duplicate doc within one query is refused; negative grades are judged-not-relevant', () => {
-  const dup: Run = new Map([['q2', [{ docId: 'a', score: 1 }, { docId: 'a', score: 0.5 }]]]);
+  const dup: Run = new Map([
+    [
+      'q2',
+      [
+        { docId: 'a', score: 1 },
+        { docId: 'a', score: 0.5 },
+      ],
+    ],
+  ]);
   assert.throws(() => evaluate(dup, qrels, ['AP']), /duplicate doc 'a' in the run for query 'q2'/);
-  const neg: Qrels = new Map([['q', new Map([['a', -1], ['b', 2]])]]);
-  const r: Run = new Map([['q', [{ docId: 'a', score: 2 }, { docId: 'b', score: 1 }]]]);
+  const neg: Qrels = new Map([
+    [
+      'q',
+      new Map([
+        ['a', -1],
+        ['b', 2],
+      ]),
+    ],
+  ]);
+  const r: Run = new Map([
+    [
+      'q',
+      [
+        { docId: 'a', score: 2 },
+        { docId: 'b', score: 1 },
+      ],
+    ],
+  ]);
   const v = evaluate(r, neg, ['RR@10', 'nDCG@5']).perQuery.get('q')!;
   close(v['RR@10']!, 1 / 2);
   close(v['nDCG@5']!, 2 / Math.log2(3) / 2);
@@ -86,7 +142,15 @@ test('a duplicate doc within one query is refused; negative grades are judged-no
 test('integer-valued ties and long ids follow string order, not numeric order', () => {
   // Doc ids "9" and "10" tie: strcmp("9", "10") > 0, so "9" ranks first.
   const q: Qrels = new Map([['q', new Map([['10', 1]])]]);
-  const r: Run = new Map([['q', [{ docId: '10', score: 1 }, { docId: '9', score: 1 }]]]);
+  const r: Run = new Map([
+    [
+      'q',
+      [
+        { docId: '10', score: 1 },
+        { docId: '9', score: 1 },
+      ],
+    ],
+  ]);
   close(evaluate(r, q, ['RR@10']).mean['RR@10']!, 1 / 2);
 });
 
@@ -101,6 +165,7 @@ test('measure names: ir_measures and trec_eval spellings, canonical output, bad 
   assert.equal(parseMeasure('MRR@10').name, 'RR@10');
   assert.deepEqual(parseMeasure('R(rel=2)@1000'), { name: 'R(rel=2)@1000', kind: 'R', cutoff: 1000, relLevel: 2 });
   assert.equal(parseMeasure('AP(rel=2)').name, 'AP(rel=2)');
-  for (const bad of ['nDCG', 'R', 'AP@10', 'foo@10', 'nDCG(rel=2)@10', 'P@0', '@10']) assert.throws(() => parseMeasure(bad), /unknown measure/, bad);
+  for (const bad of ['nDCG', 'R', 'AP@10', 'foo@10', 'nDCG(rel=2)@10', 'P@0', '@10'])
+    assert.throws(() => parseMeasure(bad), /unknown measure/, bad);
   assert.throws(() => evaluate(run, qrels, ['AP', 'map']), /asked twice/);
 });

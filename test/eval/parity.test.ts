@@ -7,7 +7,8 @@ import { trecEval } from '../../scripts/trec-eval-parity/oracle.ts';
 test('the trec_eval transcription (oracle) gives the hand-computed values', () => {
   // Same case as measures.test.ts, as trec_eval files. q1 ranked: d5 d3 d1 d2 d9 (grades -,1,2,0,-).
   const qrels = 'q1 0 d1 2\nq1 0 d2 0\nq1 0 d3 1\nq1 0 d4 3\nq2 0 a 1\nq3 0 x 1\n';
-  const run = 'q1 Q0 d2 1 1 r\nq1 Q0 d1 2 2 r\nq1 Q0 d9 3 0.5 r\nq1 Q0 d5 4 3 r\nq1 Q0 d3 5 2 r\nq2 Q0 a 1 1 r\nq2 Q0 b 2 1 r\nq4 Q0 z 1 1 r\n';
+  const run =
+    'q1 Q0 d2 1 1 r\nq1 Q0 d1 2 2 r\nq1 Q0 d9 3 0.5 r\nq1 Q0 d5 4 3 r\nq1 Q0 d3 5 2 r\nq2 Q0 a 1 1 r\nq2 Q0 b 2 1 r\nq4 Q0 z 1 1 r\n';
   const ap = trecEval(qrels, run, { name: 'map', level: 1 });
   assert.deepEqual([...ap.perQuery.keys()], ['q1', 'q2']);
   assert.ok(Math.abs(ap.perQuery.get('q1')! - (1 / 2 + 2 / 3) / 3) < 1e-12);
@@ -55,5 +56,6 @@ test('the generator covers the corner cases it promises', () => {
     }
     for (const qid of q.keys()) if (!scores.has(qid)) qrelsOnly++;
   }
-  for (const [name, n] of Object.entries({ ties, runOnly, qrelsOnly, unjudged, graded })) assert.ok(n > 50, `${name}: ${n}`);
+  for (const [name, n] of Object.entries({ ties, runOnly, qrelsOnly, unjudged, graded }))
+    assert.ok(n > 50, `${name}: ${n}`);
 });

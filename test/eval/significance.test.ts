@@ -30,14 +30,27 @@ test('randomisation test approaches the exact permutation p-value and is seeded'
   const r = randomisationTest(a, b, { trials: 20_000, seed: 7 });
   assert.ok(Math.abs(r.p - 2 / 32) < 0.01, String(r.p));
   assert.equal(r.meanDiff, 3);
-  assert.deepEqual(randomisationTest(a, b, { trials: 2000, seed: 3 }), randomisationTest(a, b, { trials: 2000, seed: 3 }));
+  assert.deepEqual(
+    randomisationTest(a, b, { trials: 2000, seed: 3 }),
+    randomisationTest(a, b, { trials: 2000, seed: 3 }),
+  );
   assert.ok(randomisationTest([1, 2, 3], [1, 2, 3], { trials: 500 }).p > 0.99);
 });
 
 test('pairByQuery pairs only the queries both evaluations scored', () => {
-  const qrels: Qrels = new Map([['1', new Map([['a', 1]])], ['2', new Map([['a', 1]])], ['3', new Map([['a', 1]])]]);
-  const x: Run = new Map([['1', [{ docId: 'a', score: 1 }]], ['2', [{ docId: 'b', score: 1 }]]]);
-  const y: Run = new Map([['2', [{ docId: 'a', score: 1 }]], ['3', [{ docId: 'a', score: 1 }]]]);
+  const qrels: Qrels = new Map([
+    ['1', new Map([['a', 1]])],
+    ['2', new Map([['a', 1]])],
+    ['3', new Map([['a', 1]])],
+  ]);
+  const x: Run = new Map([
+    ['1', [{ docId: 'a', score: 1 }]],
+    ['2', [{ docId: 'b', score: 1 }]],
+  ]);
+  const y: Run = new Map([
+    ['2', [{ docId: 'a', score: 1 }]],
+    ['3', [{ docId: 'a', score: 1 }]],
+  ]);
   const p = pairByQuery(evaluate(x, qrels, ['RR@10']), evaluate(y, qrels, ['RR@10']), 'RR@10');
   assert.deepEqual(p, { queries: ['2'], a: [0], b: [1] });
 });

@@ -25,14 +25,22 @@ export interface Bm25CliOptions {
 function positive(name: string, v: string, integer: boolean): number {
   const x = Number(v);
   if (!Number.isFinite(x) || x < 0 || (integer && (!Number.isInteger(x) || x < 1))) {
-    throw new Error(`lion bm25: ${name} must be a ${integer ? 'positive integer' : 'non-negative number'} '${v}'; hint: e.g. ${name} ${integer ? '1000' : '0.9'}`);
+    throw new Error(
+      `lion bm25: ${name} must be a ${integer ? 'positive integer' : 'non-negative number'} '${v}'; hint: e.g. ${name} ${integer ? '1000' : '0.9'}`,
+    );
   }
   return x;
 }
 
 /** Counts documents as they stream past, on a progress bar when stderr is a terminal. */
 async function* withProgress(docs: AsyncIterable<Doc>, total: number | undefined): AsyncGenerator<Doc> {
-  const bar = process.stderr.isTTY && total ? new SingleBar({ format: 'indexing [{bar}] {value}/{total} docs {eta_formatted}', stream: process.stderr }, Presets.shades_classic) : undefined;
+  const bar =
+    process.stderr.isTTY && total
+      ? new SingleBar(
+          { format: 'indexing [{bar}] {value}/{total} docs {eta_formatted}', stream: process.stderr },
+          Presets.shades_classic,
+        )
+      : undefined;
   bar?.start(total!, 0);
   let n = 0;
   for await (const d of docs) {
@@ -44,8 +52,12 @@ async function* withProgress(docs: AsyncIterable<Doc>, total: number | undefined
 }
 
 export async function runBm25(opts: Bm25CliOptions, log: (line: string) => void = console.error): Promise<void> {
-  if (!opts.dataset === !(opts.corpus || opts.queries)) throw new Error("lion bm25: give --dataset, or --corpus and --queries; hint: lion bm25 --dataset beir/scifact/test --output run.txt");
-  if (!opts.dataset && !(opts.corpus && opts.queries)) throw new Error('lion bm25: --corpus and --queries go together; hint: give both files');
+  if (!opts.dataset === !(opts.corpus || opts.queries))
+    throw new Error(
+      'lion bm25: give --dataset, or --corpus and --queries; hint: lion bm25 --dataset beir/scifact/test --output run.txt',
+    );
+  if (!opts.dataset && !(opts.corpus && opts.queries))
+    throw new Error('lion bm25: --corpus and --queries go together; hint: give both files');
   const k = positive('--k', opts.k, true);
   const k1 = positive('--k1', opts.k1, false);
   const b = positive('--b', opts.b, false);
@@ -56,22 +68,30 @@ export async function runBm25(opts: Bm25CliOptions, log: (line: string) => void 
     let t = performance.now();
     const index = await Bm25Index.build(withProgress(docs, ds?.entry.counts.docs), { k1, b });
     const indexS = (performance.now() - t) / 1000;
-    log(`indexed ${index.size} docs (${index.terms.length} terms, ${index.postings} postings) in ${indexS.toFixed(2)} s`);
+    log(
+      `indexed ${index.size} docs (${index.terms.length} terms, ${index.postings} postings) in ${indexS.toFixed(2)} s`,
+    );
     const queries = ds ? await ds.queries() : await loadQueries(opts.queries!);
     t = performance.now();
     const run = index.searchAll(queries, k);
     const searchS = (performance.now() - t) / 1000;
-    log(`searched ${queries.size} queries in ${searchS.toFixed(2)} s (${((searchS * 1000) / Math.max(1, queries.size)).toFixed(2)} ms/query)`);
+    log(
+      `searched ${queries.size} queries in ${searchS.toFixed(2)} s (${((searchS * 1000) / Math.max(1, queries.size)).toFixed(2)} ms/query)`,
+    );
     await writeTrecRun(opts.output, run, opts.tag);
     log(`wrote ${opts.output}`);
     if (ds) {
       const qrels: Qrels = await ds.qrels();
       const r = evaluate(run, qrels, ds.entry.measures, { removeSelfHits: ds.entry.removeSelfHits });
-      log(Object.entries(r.mean).map(([m, v]) => `${m} ${v.toFixed(4)}`).join('  '));
+      log(
+        Object.entries(r.mean)
+          .map(([m, v]) => `${m} ${v.toFixed(4)}`)
+          .join('  '),
+      );
     }
   } catch (e) {
     const msg = (e as Error).message;
-    throw new Error(msg.startsWith('lion: ') ? `lion bm25: ${msg.slice(6)}` : msg);
+    throw new Error(msg.startsWith('lion: ') ? `lion bm25: ${msg.slice(6)}` : msg, { cause: e });
   }
 }
 
