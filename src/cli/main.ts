@@ -12,11 +12,14 @@ import * as encode from './commands/encode.ts';
 import * as makeModel from './commands/make-model.ts';
 import * as evalCmd from './commands/eval.ts';
 import * as bm25 from './commands/bm25.ts';
+import * as indexCmd from './commands/index.ts';
+import * as searchCmd from './commands/search.ts';
+import * as exportCmd from './commands/export.ts';
 
 interface CommandModule {
   register(program: Command): void;
 }
-const COMMANDS: CommandModule[] = [doctor, demo, encode, makeModel, evalCmd, bm25];
+const COMMANDS: CommandModule[] = [doctor, demo, encode, makeModel, evalCmd, bm25, indexCmd, searchCmd, exportCmd];
 
 const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
 

@@ -1,0 +1,168 @@
+/**
+ * `lion index`: builds a sparse or dense index from `lion encode` vectors, or encodes a corpus with a
+ * model and indexes it in one streaming pass.
+ * @module
+ */
+import { Command, Option } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { positiveInt } from '../flags.ts';
+import { withAtomicDir, type IndexManifest } from '../../index/manifest.ts';
+import { SparseIndexBuilder } from '../../index/sparse/build.ts';
+import { DenseIndexBuilder, DENSE_DTYPES, type DenseDtype } from '../../index/dense/build.ts';
+import { VectorFile, isSparse } from '../../index/vectors.ts';
+import { readTokenizerInfo } from '../../index/tokens.ts';
+import { encodeStream, type TextItem } from '../../index/encode.ts';
+import type { Paradigm, SparseVector, VectorIdentity } from '../../index/types.ts';
+
+export interface IndexFlags {
+  vectors?: string;
+  model?: string;
+  adapter?: string;
+  corpus?: string;
+  paradigm: Paradigm;
+  output: string;
+  bits: string;
+  docBlock: string;
+  bufferPostings: string;
+  dtype: DenseDtype;
+  vocabSize?: string;
+  tokenizer?: string;
+  modelId?: string;
+  batchSize: string;
+  maxLength?: string;
+  json?: boolean;
+}
+
+/** Reads texts to encode: a JSONL file, or a registered dataset's corpus. */
+export async function* corpusTexts(spec: string): AsyncGenerator<TextItem> {
+  if (existsSync(spec) && statSync(spec).isFile()) {
+    const { readTextGroups } = await import('../../model/texts.ts');
+    for await (const g of readTextGroups(spec, 1024)) yield* g;
+    return;
+  }
+  const { openDataset } = await import('../../data/datasets.ts');
+  const { beirDocText } = await import('../../model/encoder.ts');
+  for await (const d of openDataset(spec).docs()) yield { id: d.id, text: d.title ? beirDocText(d) : d.text };
+}
+
+/** A model-backed encoder for `kind` texts, plus its identity (loads libtorch and the weights). */
+export async function modelEncoder(
+  model: string,
+  adapter: string | undefined,
+  paradigm: Paradigm,
+  kind: 'query' | 'doc',
+  batchSize: number,
+  maxLength?: number,
+): Promise<{ encode: (texts: string[]) => Promise<(SparseVector | Float32Array)[]>; identity: VectorIdentity; vocabSize: number; dispose: () => void }> {
+  const { loadBackbone } = await import('../../model/backbone.ts');
+  const { Encoder } = await import('../../model/encoder.ts');
+  const loaded = loadBackbone({ model, adapter, paradigm });
+  const enc = new Encoder(loaded.model, loaded.tokenizer, { paradigm, batchSize, maxLength: maxLength === undefined ? undefined : { [kind]: maxLength } });
+  return {
+    encode: async (texts) => enc.encodeAll(texts, kind),
+    identity: {
+      model: loaded.identity.name + (adapter ? `+${basename(adapter)}` : ''),
+      modelHash: loaded.identity.fingerprint + (adapter ? `+adapter:${basename(adapter)}` : ''),
+      tokenizer: basename(loaded.tokenizer.path),
+      tokenizerHash: loaded.tokenizer.fingerprint,
+      tokenizerFile: loaded.tokenizer.path,
+    },
+    vocabSize: loaded.tokenizer.vocabSize,
+    dispose: () => loaded.model.dispose(),
+  };
+}
+
+export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
+  if (!!f.vectors === !!f.model) throw new Error(`lion index: give exactly one of --vectors FILE or --model DIR; hint: 'lion index --vectors docs.jsonl --paradigm sparse --output idx'`);
+  if (f.model && !f.corpus) throw new Error(`lion index: --model needs --corpus ID|FILE; hint: the corpus is encoded and indexed in one pass`);
+  const bits = Number(f.bits);
+  if (bits !== 8 && bits !== 16) throw new Error(`lion index: --bits must be 8 or 16, got '${f.bits}'`);
+  const docBlock = positiveInt('index', '--doc-block', f.docBlock);
+  const bufferPostings = positiveInt('index', '--buffer-postings', f.bufferPostings);
+  let identity: VectorIdentity = {};
+  let vocabSize = f.vocabSize === undefined ? undefined : positiveInt('index', '--vocab-size', f.vocabSize);
+  if (f.tokenizer) {
+    const t = readTokenizerInfo(f.tokenizer);
+    identity = { ...identity, ...t.identity };
+    vocabSize ??= t.vocabSize;
+  }
+  if (f.modelId) identity.model = f.modelId;
+
+  let source: AsyncIterable<{ id: string; vector: SparseVector | Float32Array; where?: string }>;
+  let file: VectorFile | null = null;
+  let dispose = (): void => {};
+  if (f.vectors) {
+    file = new VectorFile(f.vectors, f.paradigm);
+    source = file;
+  } else {
+    const m = await modelEncoder(f.model!, f.adapter, f.paradigm, 'doc', positiveInt('index', '--batch-size', f.batchSize), f.maxLength ? positiveInt('index', '--max-length', f.maxLength) : undefined);
+    identity = { ...m.identity, ...(f.modelId ? { model: f.modelId } : {}) };
+    vocabSize ??= m.vocabSize;
+    dispose = m.dispose;
+    source = encodeStream(corpusTexts(f.corpus!), m.encode, Number(f.batchSize) * 8);
+  }
+  try {
+    return await withAtomicDir(f.output, async (tmp) => {
+      if (f.paradigm === 'sparse') {
+        const b = new SparseIndexBuilder(tmp, { bits, docBlock, bufferPostings, vocabSize, identity, source: f.vectors ?? f.corpus });
+        for await (const v of source) {
+          if (!isSparse(v.vector)) throw new Error(`lion index: ${v.where ?? v.id}: a dense vector; hint: use --paradigm dense for dense vectors`);
+          b.add(v.id, v.vector, v.where);
+        }
+        if (file?.meta) b.identity = { ...file.meta, ...identity };
+        return b.finish();
+      }
+      const b = new DenseIndexBuilder(tmp, { dtype: f.dtype, identity, source: f.vectors ?? f.corpus });
+      for await (const v of source) {
+        if (isSparse(v.vector)) throw new Error(`lion index: ${v.where ?? v.id}: a sparse vector; hint: use --paradigm sparse for sparse vectors`);
+        b.add(v.id, v.vector, v.where);
+      }
+      if (file?.meta) b.identity = { ...file.meta, ...identity };
+      return b.finish();
+    });
+  } finally {
+    dispose();
+  }
+}
+
+export function summarize(m: IndexManifest): string {
+  const bytes = Object.values(m.files).reduce((a, e) => a + e.bytes, 0);
+  const lines = [`${m.paradigm} index: ${m.counts.docs} documents, ${(bytes / 2 ** 20).toFixed(1)} MiB`];
+  if (m.sparse) {
+    const p = m.counts.postings ?? 0;
+    const per = (name: string): string => (p ? ((m.files[name]?.bytes ?? 0) / p).toFixed(2) : '-');
+    lines.push(`  ${p} postings over ${m.sparse.vocabSize} terms, ${m.sparse.bits}-bit impacts (scale ${m.sparse.scale.toPrecision(4)})`);
+    lines.push(`  bytes/posting: postings ${per('postings.bin')}, forward ${per('forward.bin')}, block maxima ${per('blockmax.bin')}`);
+  }
+  if (m.dense) lines.push(`  dim ${m.dense.dim}, ${m.dense.dtype}`);
+  if (m.build) lines.push(`  built in ${m.build.seconds.toFixed(1)} s, peak RSS ${(m.build.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  return lines.join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('index')
+    .description('build a sparse or dense index from encoded vectors (or encode a corpus with a model and index it)')
+    .option('--vectors <file>', 'JSONL from lion encode: {"id","indices","values"} or {"id","vector"} lines')
+    .option('--model <dir>', 'encode --corpus with this model instead of reading --vectors')
+    .option('--adapter <dir>', 'PEFT LoRA adapter for --model')
+    .option('--corpus <id|file>', 'with --model: a dataset id or a JSONL file of {"id","text"} / BEIR lines')
+    .addOption(new Option('--paradigm <p>', 'sparse or dense').choices(['sparse', 'dense']).makeOptionMandatory())
+    .requiredOption('--output <dir>', 'index folder (replaced atomically)')
+    .option('--bits <n>', 'sparse: impact width, 8 or 16', '8')
+    .option('--doc-block <n>', 'sparse: documents per block-max block (power of two, <= 256)', '32')
+    .option('--buffer-postings <n>', 'sparse: postings held in memory before spilling to disk (~20 bytes each)', String(1 << 23))
+    .addOption(new Option('--dtype <t>', 'dense: storage type').choices([...DENSE_DTYPES]).default('f32'))
+    .option('--vocab-size <n>', 'sparse: vocabulary size (default: from --tokenizer, else largest term id + 1)')
+    .option('--tokenizer <file>', "tokenizer.json (or llama2.c tokenizer.bin) whose ids the vectors use: recorded in the manifest")
+    .option('--model-id <name>', 'name of the model that made the vectors, recorded and checked against queries')
+    .option('--batch-size <n>', 'with --model: texts per forward pass', '32')
+    .option('--max-length <n>', 'with --model: maximum document tokens including BOS')
+    .option('--json', 'print the manifest as JSON')
+    .action(async (f: IndexFlags) => {
+      const m = await runIndex(f);
+      if (f.json) console.log(JSON.stringify(m, null, 2));
+      else console.error(`${summarize(m)}\n  -> ${f.output}`);
+    });
+}

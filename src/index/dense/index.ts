@@ -1,0 +1,181 @@
+/**
+ * A flat dense index: exact inner-product top-k over all rows, in blocks of rows, with either
+ * libtorch's matmul (BLAS) or a plain JavaScript loop.
+ * @module
+ */
+import { join } from 'node:path';
+import type { VectorIdentity } from '../types.ts';
+import { parseContainer, sectionOf } from '../format.ts';
+import { checkIdentity, readChecked, readManifest, type IndexManifest } from '../manifest.ts';
+import { readDocIds, type RawHits } from '../sparse/index.ts';
+import { TopK } from '../topk.ts';
+import { halfTable } from './f16.ts';
+import type { DenseDtype } from './build.ts';
+import type { Tensor as TensorT } from '../../torch/index.ts';
+
+export type DenseBackend = 'torch' | 'js';
+
+export interface DenseSearchOptions {
+  /** 'torch' (default): libtorch matmul; 'js': a plain loop (no libtorch needed). */
+  backend?: DenseBackend;
+  /** Rows scored per step; default 16384. */
+  blockRows?: number;
+}
+
+type TorchModule = typeof import('../../torch/index.ts');
+let torchModule: TorchModule | null = null;
+async function torch(): Promise<TorchModule> {
+  // loaded on first use only: sparse search and the JS path never load libtorch
+  torchModule ??= await import('../../torch/index.ts');
+  return torchModule;
+}
+
+export class DenseIndex {
+  readonly dir: string;
+  readonly manifest: IndexManifest;
+  readonly docIds: string[];
+  readonly N: number;
+  readonly dim: number;
+  readonly dtype: DenseDtype;
+  /** Stored rows, row-major [N, dim]. */
+  readonly vectors: Float32Array | Uint16Array | Int8Array;
+  /** Per-row scales (int8 only). */
+  readonly scales: Float32Array | null;
+  #docTensor: TensorT | null = null;
+
+  private constructor(dir: string, m: IndexManifest, buffer: ArrayBuffer | SharedArrayBuffer, docIds: string[]) {
+    this.dir = dir;
+    this.manifest = m;
+    this.docIds = docIds;
+    const p = m.dense!;
+    this.N = m.counts.docs;
+    this.dim = p.dim;
+    this.dtype = p.dtype;
+    const label = join(dir, 'vectors.bin');
+    const c = parseContainer(buffer, label);
+    this.vectors = p.dtype === 'f32' ? sectionOf(c, 'vectors', 'f32', label) : p.dtype === 'f16' ? sectionOf(c, 'vectors', 'u16', label) : sectionOf(c, 'vectors', 'i8', label);
+    this.scales = p.dtype === 'int8' ? sectionOf(c, 'scales', 'f32', label) : null;
+    if (this.vectors.length !== this.N * this.dim) throw new Error(`lion: index file '${label}' holds ${this.vectors.length} values, expected ${this.N} × ${this.dim}; hint: rebuild the index`);
+  }
+
+  /** Loads a dense index folder (one checksummed read per file). */
+  static load(dir: string): DenseIndex {
+    const m = readManifest(dir);
+    if (m.paradigm !== 'dense' || !m.dense) throw new Error(`lion: index '${dir}' is a ${m.paradigm} index, not a dense one`);
+    return new DenseIndex(dir, m, readChecked(dir, m, 'vectors.bin'), readDocIds(dir, m));
+  }
+
+  checkIdentity(identity: VectorIdentity | undefined): void {
+    checkIdentity(this.manifest.identity, identity, this.dir);
+  }
+
+  /** Rows [start, end) as f32 (a view for f32 storage, a converted copy otherwise). */
+  rows(start: number, end: number): Float32Array {
+    const d = this.dim;
+    if (this.vectors instanceof Float32Array) return this.vectors.subarray(start * d, end * d);
+    const out = new Float32Array((end - start) * d);
+    if (this.vectors instanceof Uint16Array) {
+      const tab = halfTable();
+      const src = this.vectors;
+      for (let i = 0, o = start * d; i < out.length; i++) out[i] = tab[src[o + i]!]!;
+    } else {
+      const src = this.vectors;
+      const sc = this.scales!;
+      for (let r = start; r < end; r++) {
+        const s = sc[r]!;
+        const o = r * d;
+        const oo = (r - start) * d;
+        for (let j = 0; j < d; j++) out[oo + j] = src[o + j]! * s;
+      }
+    }
+    return out;
+  }
+
+  #checkQueries(queries: readonly Float32Array[]): void {
+    for (let i = 0; i < queries.length; i++)
+      if (queries[i]!.length !== this.dim)
+        throw new Error(`lion search: query ${i} has dimension ${queries[i]!.length} but index '${this.dir}' has ${this.dim}; hint: the query vectors come from another model`);
+  }
+
+  /** Exact top-k by inner product for a batch of queries; hits best first, ties by doc number. */
+  async searchBatch(queries: readonly Float32Array[], k: number, opts: DenseSearchOptions = {}): Promise<RawHits[]> {
+    this.#checkQueries(queries);
+    const nq = queries.length;
+    const tops = queries.map(() => new TopK(k));
+    if (nq === 0 || this.N === 0) return tops.map(drain);
+    const B = opts.blockRows ?? 16384;
+    const q = new Float32Array(nq * this.dim);
+    queries.forEach((v, i) => q.set(v, i * this.dim));
+    if ((opts.backend ?? 'torch') === 'torch') await this.#torchScores(q, nq, B, tops);
+    else this.#jsScores(q, nq, B, tops);
+    return tops.map(drain);
+  }
+
+  async #torchScores(q: Float32Array, nq: number, B: number, tops: TopK[]): Promise<void> {
+    const { Tensor, tidy } = await torch();
+    const d = this.dim;
+    // f32 storage: one copy of the matrix lives in libtorch for the index's life (dispose with close())
+    if (this.dtype === 'f32' && !this.#docTensor) this.#docTensor = Tensor.from(this.vectors as Float32Array, [this.N, d]).keep();
+    const Q = Tensor.from(q, [nq, d]);
+    try {
+      for (let start = 0; start < this.N; start += B) {
+        const end = Math.min(this.N, start + B);
+        const n = end - start;
+        const scores = tidy(() => {
+          const D = this.#docTensor ? this.#docTensor.narrow(0, start, n) : Tensor.from(this.rows(start, end), [n, d]);
+          return Q.matmul(D.transpose(0, 1)).contiguous().toArray() as Float32Array; // [nq, n]
+        });
+        select(scores, nq, n, start, tops);
+      }
+    } finally {
+      Q.dispose();
+    }
+  }
+
+  #jsScores(q: Float32Array, nq: number, B: number, tops: TopK[]): void {
+    const d = this.dim;
+    for (let start = 0; start < this.N; start += B) {
+      const end = Math.min(this.N, start + B);
+      const n = end - start;
+      const rows = this.rows(start, end);
+      const scores = new Float32Array(nq * n);
+      for (let r = 0; r < n; r++) {
+        const ro = r * d;
+        for (let j = 0; j < nq; j++) {
+          const qo = j * d;
+          let s = 0;
+          for (let x = 0; x < d; x++) s += rows[ro + x]! * q[qo + x]!;
+          scores[j * n + r] = s;
+        }
+      }
+      select(scores, nq, n, start, tops);
+    }
+  }
+
+  /** Frees the libtorch copy of the matrix, if any. */
+  close(): void {
+    this.#docTensor?.dispose();
+    this.#docTensor = null;
+  }
+}
+
+/** Offers one block of scores ([nq, n], row j for query j) to each query's queue. */
+function select(scores: Float32Array, nq: number, n: number, start: number, tops: TopK[]): void {
+  for (let j = 0; j < nq; j++) {
+    const top = tops[j]!;
+    const o = j * n;
+    // rows arrive in ascending doc order, so an equal score never displaces a held doc
+    let th = top.threshold;
+    for (let r = 0; r < n; r++) {
+      const v = scores[o + r]!;
+      if (v > th) {
+        top.push(v, start + r);
+        if (top.size === top.k) th = top.threshold;
+      }
+    }
+  }
+}
+
+function drain(t: TopK): RawHits {
+  return t.drain();
+}

@@ -1,0 +1,104 @@
+/**
+ * The top-k queue every query algorithm shares: the k best (score, doc) pairs seen so far.
+ *
+ * Order is total: a higher score wins, and on equal scores the smaller internal doc number wins. All
+ * algorithms use this one queue, which is what makes a pruned top-k comparable, id for id, with the
+ * exhaustive one.
+ * @module
+ */
+
+export class TopK {
+  readonly k: number;
+  /** Min-heap on (score asc, doc desc): the root is the pair that leaves first. */
+  readonly #scores: Float64Array;
+  readonly #docs: Int32Array;
+  #size = 0;
+
+  constructor(k: number) {
+    if (!Number.isInteger(k) || k < 1) throw new Error(`lion search: k must be a positive integer, got '${k}'`);
+    this.k = k;
+    this.#scores = new Float64Array(k);
+    this.#docs = new Int32Array(k);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * The score a new document must reach to enter: −∞ until k are held, then the worst held score. A
+   * document whose score equals it enters only with a smaller doc number (see `wouldEnter`).
+   */
+  get threshold(): number {
+    return this.#size < this.k ? -Infinity : this.#scores[0]!;
+  }
+
+  /** Whether (score, doc) would enter the queue now. */
+  wouldEnter(score: number, doc: number): boolean {
+    if (this.#size < this.k) return true;
+    const s0 = this.#scores[0]!;
+    return score > s0 || (score === s0 && doc < this.#docs[0]!);
+  }
+
+  /** Offers (score, doc); returns whether it entered. */
+  push(score: number, doc: number): boolean {
+    const scores = this.#scores;
+    const docs = this.#docs;
+    if (this.#size < this.k) {
+      // sift up
+      let i = this.#size++;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        const ps = scores[p]!;
+        if (ps < score || (ps === score && docs[p]! > doc)) break;
+        scores[i] = ps;
+        docs[i] = docs[p]!;
+        i = p;
+      }
+      scores[i] = score;
+      docs[i] = doc;
+      return true;
+    }
+    const s0 = scores[0]!;
+    if (score < s0 || (score === s0 && doc > docs[0]!)) return false;
+    // replace the root, sift down
+    const n = this.#size;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let c = l;
+      if (r < n) {
+        const ls = scores[l]!;
+        const rs = scores[r]!;
+        if (rs < ls || (rs === ls && docs[r]! > docs[l]!)) c = r;
+      }
+      const cs = scores[c]!;
+      if (score < cs || (score === cs && doc > docs[c]!)) break;
+      scores[i] = cs;
+      docs[i] = docs[c]!;
+      i = c;
+    }
+    scores[i] = score;
+    docs[i] = doc;
+    return true;
+  }
+
+  /** The held pairs, best first; the queue is left empty. */
+  drain(): { docs: Int32Array; scores: Float64Array } {
+    const n = this.#size;
+    const idx = Array.from({ length: n }, (_, i) => i);
+    const s = this.#scores;
+    const d = this.#docs;
+    idx.sort((a, b) => s[b]! - s[a]! || d[a]! - d[b]!);
+    const docs = new Int32Array(n);
+    const scores = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      docs[i] = d[idx[i]!]!;
+      scores[i] = s[idx[i]!]!;
+    }
+    this.#size = 0;
+    return { docs, scores };
+  }
+}
