@@ -19,7 +19,7 @@ export interface NumberedLine {
 
 /** A readable byte stream of `path`, gunzipped when the name ends in `.gz`. */
 export function openInput(path: string): Readable {
-  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  const raw = createReadStream(path, { highWaterMark: 1 << 18 });
   if (!path.endsWith('.gz')) return raw;
   const gunzip = createGunzip();
   raw.on('error', (e) => gunzip.destroy(e));
