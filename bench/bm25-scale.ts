@@ -9,19 +9,13 @@
  */
 import { Bm25Builder } from '../src/lexical/bm25.ts';
 import { englishAnalyzer } from '../src/lexical/analyzer.ts';
+import { rng } from '../src/eval/rng.ts';
 
 const nDocs = Number(process.argv[2] ?? 1_000_000);
 const nQueries = Number(process.argv[3] ?? 1000);
 const V = 1_000_000;
 
-let seed = 42;
-const rand = (): number => {
-  // mulberry32
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rand = rng(42);
 // Inverse-CDF sampling of Zipf(1) over 1..V via the harmonic-number approximation ln(r) + γ.
 const H = Math.log(V) + 0.5772;
 const zipf = (): number => Math.min(V, Math.max(1, Math.floor(Math.exp(rand() * H - 0.5772))));

@@ -15,6 +15,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rng } from '../src/eval/rng.ts';
 
 const WORDS =
   'the of protein cell gene expression patients study results mice increased receptor activity analysis response human levels effect cancer treatment role function signaling tumor disease clinical model data'.split(
@@ -26,14 +27,7 @@ async function synthesize(path: string, bytes: number, format: 'beir' | 'tsv'): 
   const out = createWriteStream(path);
   let written = 0;
   let id = 0;
-  let seed = 1;
-  const rand = (): number => {
-    // mulberry32
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = rng(1);
   while (written < bytes) {
     const n = 100 + Math.floor(rand() * 200);
     const words: string[] = [];

@@ -54,18 +54,16 @@ async function verifyMirrorFileOnce(path: string, sha256: string, home: string):
   await verifyFile(path, { sha256 }, path);
   seen[key] = sha256;
   await mkdir(home, { recursive: true });
-  const tmp = `${record}.${process.pid}.tmp`;
+  const tmp = `${record}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`; // unique: concurrent resolves may race
   await writeFile(tmp, JSON.stringify(seen, null, 1));
   await rename(tmp, record);
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).size >= 0;
-  } catch {
-    return false;
-  }
-}
+const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Makes one file of a dataset available locally and returns its path and format: from the mirror

@@ -5,6 +5,7 @@
  */
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import type { EvaluationResult } from './evaluate.ts';
+import { rng } from './rng.ts';
 
 export interface PairedTestResult {
   /** Number of paired queries. */
@@ -40,18 +41,6 @@ export function pairedTTest(a: readonly number[], b: readonly number[]): TTestRe
     return { n, meanDiff: mean, t: mean === 0 ? 0 : Math.sign(mean) * Infinity, df, p: mean === 0 ? 1 : 0 };
   const t = mean / Math.sqrt(variance / n);
   return { n, meanDiff: mean, t, df, p: Math.min(1, 2 * tCdf(-Math.abs(t), df)) };
-}
-
-/** mulberry32, so a seed gives the same permutations. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface RandomisationOptions {
