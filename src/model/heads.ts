@@ -32,8 +32,24 @@ export function sparseHead(hidden: Tensor, attentionMask: Tensor, lmHead: Tensor
     const chunkLogits = (start: number, len: number): Tensor =>
       hidden.narrow(1, start, len).matmul(lmHead.T).mul(scale).add(penalty.narrow(1, start, len).unsqueeze(2)); // [B, c, V]
 
+    const needGrad = isGradEnabled() && (hidden.requiresGrad || lmHead.requiresGrad);
+    if (!needGrad) {
+      // Inference: only the running max over positions is needed.
+      let best: Tensor | null = null; // [B, V]
+      for (let s = 0; s < T; s += chunk) {
+        const len = Math.min(chunk, T - s);
+        const next: Tensor = tidy(() => {
+          const m = chunkLogits(s, len).amax(1);
+          return best ? best.maximum(m) : m;
+        });
+        best?.dispose();
+        best = next;
+      }
+      return best!.relu().log1p();
+    }
+
     // Pass 1, no grad: the running max over positions and where it was reached.
-    const { best, where } = noGrad(() => {
+    const { where } = noGrad(() => {
       let best: Tensor | null = null; // [B, V]
       let where: Tensor | null = null; // [B, V] i64
       for (let s = 0; s < T; s += chunk) {
@@ -49,9 +65,8 @@ export function sparseHead(hidden: Tensor, attentionMask: Tensor, lmHead: Tensor
         best = r.best;
         where = r.where;
       }
-      return { best: best!, where: where! };
+      return { where: where! };
     });
-    if (!isGradEnabled() || !hidden.requiresGrad && !lmHead.requiresGrad) return best.relu().log1p();
 
     // Pass 2, with grad: recompute each chunk's logits and keep only the winning positions' values.
     let pooled: Tensor = Tensor.zeros([B, V], hidden.dtype, hidden.device);

@@ -1,0 +1,99 @@
+/**
+ * Language-model tasks over packed token blocks: causal pre-training (to build small backbones from
+ * scratch) and MNTP (spec §2: bidirectional attention, masked tokens predicted from position t−1).
+ * @module
+ */
+import { Tensor, crossEntropy, tidy } from '../torch/index.ts';
+import type { LlamaForCausalLM } from '../model/llama.ts';
+import { flopsPerToken } from './budget.ts';
+import type { MicroResult, TrainTask } from './loop.ts';
+import { maskTokens, type MaskingOptions } from './masking.ts';
+import { batchIndices, mixSeed } from './rng.ts';
+
+export interface LmTaskOptions {
+  model: LlamaForCausalLM;
+  blocks: readonly Int32Array[];
+  batchSize: number;
+  seed: number;
+  /** Which parameters train: LoRA adapters only, or everything. */
+  params: [string, Tensor][];
+  exportTo?: (dir: string) => void;
+  validationBlocks?: readonly Int32Array[];
+}
+
+/**
+ * Shifted cross-entropy: logits at t−1 predict labels at t (HF's causal-LM loss, which MNTP inherits).
+ * logits [B, L, V], labels [B, L] (−100 = ignore) -> mean over counted targets.
+ */
+export function shiftedCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
+  return tidy(() => {
+    const [B, L, V] = logits.shape as [number, number, number];
+    const pred = logits.narrow(1, 0, L - 1).reshape([B * (L - 1), V]);
+    const target = labels.narrow(1, 1, L - 1).reshape([B * (L - 1)]);
+    return crossEntropy(pred, target, { ignoreIndex: -100 });
+  });
+}
+
+function blockBatch(blocks: readonly Int32Array[], idx: number[]): { ids: Int32Array; L: number } {
+  const L = blocks[0]!.length;
+  const ids = new Int32Array(idx.length * L);
+  idx.forEach((b, r) => ids.set(blocks[b]!, r * L));
+  return { ids, L };
+}
+
+const i64 = (a: Int32Array, shape: number[]): Tensor => Tensor.from(BigInt64Array.from(a, (v) => BigInt(v)), shape, 'i64');
+
+abstract class BlockTask implements TrainTask {
+  readonly params: [string, Tensor][];
+  readonly exportTo?: (dir: string) => void;
+  protected readonly fpt: number;
+  constructor(protected readonly o: LmTaskOptions) {
+    if (o.blocks.length === 0) throw new Error('lion: no training blocks; is the corpus shorter than one block?');
+    this.params = o.params;
+    this.exportTo = o.exportTo;
+    this.fpt = flopsPerToken(o.model.arch, { lmHead: true, seqLen: o.blocks[0]!.length });
+  }
+  train(on: boolean): void {
+    this.o.model.train(on);
+  }
+  protected abstract lossOf(ids: Int32Array, B: number, L: number, seed: number): Tensor;
+  micro(u: number): MicroResult {
+    const idx = batchIndices(u, this.o.batchSize, this.o.blocks.length, this.o.seed);
+    const { ids, L } = blockBatch(this.o.blocks, idx);
+    const tokens = idx.length * L;
+    return { loss: this.lossOf(ids, idx.length, L, mixSeed(this.o.seed, 7, u)), tokens, flops: tokens * this.fpt };
+  }
+  validate(): Record<string, number> {
+    const v = this.o.validationBlocks;
+    if (!v || v.length === 0) return {};
+    let sum = 0;
+    for (let s = 0; s < v.length; s += this.o.batchSize) {
+      const idx = Array.from({ length: Math.min(this.o.batchSize, v.length - s) }, (_, i) => s + i);
+      const { ids, L } = blockBatch(v, idx);
+      sum += tidy(() => this.lossOf(ids, idx.length, L, mixSeed(this.o.seed, 11, s)).item()) * idx.length;
+    }
+    const loss = sum / v.length;
+    return { loss, perplexity: Math.exp(loss) };
+  }
+}
+
+/** Causal language modelling: next-token cross-entropy with a causal mask. */
+export class CausalLmTask extends BlockTask {
+  protected lossOf(ids: Int32Array, B: number, L: number): Tensor {
+    return tidy(() => {
+      const x = i64(ids, [B, L]);
+      return shiftedCrossEntropy(this.o.model.forward(x, Tensor.ones([B, L], 'i64'), 'causal'), x);
+    });
+  }
+}
+
+/** MNTP: bidirectional attention over a masked block; position t−1 predicts the masked token at t. */
+export class MntpTask extends BlockTask {
+  constructor(o: LmTaskOptions, readonly masking: MaskingOptions) {
+    super(o);
+  }
+  protected lossOf(ids: Int32Array, B: number, L: number, seed: number): Tensor {
+    const { input, labels } = maskTokens(ids, this.masking, seed);
+    return tidy(() => shiftedCrossEntropy(this.o.model.forward(i64(input, [B, L]), Tensor.ones([B, L], 'i64'), 'bidirectional'), i64(labels, [B, L])));
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The training recipes behind `lion pretrain`, `lion mntp` and `lion train`: load the model, build the
+ * task, run the loop, export. Library functions with typed options; the CLI only parses flags.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Tensor } from '../torch/index.ts';
+import { readBeirCorpus } from '../data/beir.ts';
+import { readTrainingExamples } from '../data/training.ts';
+import type { TrainingExample } from '../data/training.ts';
+import { Encoder, beirDocText, type Paradigm } from '../model/encoder.ts';
+import { evaluateModel } from './evaluate-model.ts';
+import { loadBackbone, saveAdapter, type Backbone } from '../model/backbone.ts';
+import { applyLora, loraParameters, PAPER_LORA, type LoraConfig } from '../model/lora.ts';
+import { saveModel } from '../model/load.ts';
+import { runTraining, type LoopSummary } from './loop.ts';
+import { CausalLmTask, MntpTask } from './lm-tasks.ts';
+import { packBlocks } from './masking.ts';
+import { RetrievalTask, resolveExamples } from './retrieval.ts';
+import type { Objective } from './objectives.ts';
+
+export type Tuning = { kind: 'lora'; lora: LoraConfig } | { kind: 'full' };
+
+export interface CommonTrainOptions {
+  model: string;
+  /** Continue this PEFT adapter (the paper trains the MNTP adapter further in fine-tuning). */
+  adapter?: string;
+  output: string;
+  steps: number;
+  batchSize: number;
+  gradAccum?: number;
+  lr: number;
+  warmupRatio?: number;
+  weightDecay?: number;
+  clip?: number;
+  seed?: number;
+  saveEvery?: number;
+  validateEvery?: number;
+  flopsBudget?: number;
+  maxSeconds?: number;
+  tuning: Tuning;
+  printEvery?: number;
+}
+
+/** Makes the parameters that should train trainable (and only those); returns them with names. */
+function trainable(b: Backbone, tuning: Tuning): [string, Tensor][] {
+  if (tuning.kind === 'full') {
+    if (b.adapter) throw new Error('lion: full fine-tuning with an adapter: merge the adapter into the model first, or train the adapter (LoRA)');
+    const all = b.model.namedParameters();
+    for (const [, p] of all) p.requiresGrad_(true);
+    return all;
+  }
+  if (!b.adapter) applyLora(b.model, tuning.lora);
+  for (const [n, p] of b.model.namedParameters()) p.requiresGrad_(/\.lora_[AB]\.weight$/.test(n));
+  return loraParameters(b.model);
+}
+
+function exporter(b: Backbone, tuning: Tuning, layout: 'sparse' | 'dense'): (dir: string) => void {
+  if (tuning.kind === 'full') {
+    const tok = b.tokenizer.kind === 'hf' ? b.tokenizer.path : undefined;
+    return (dir) => saveModel(dir, b.model, b.config, tok);
+  }
+  const cfg = b.adapter ? { r: b.adapter.config.r, alpha: b.adapter.config.lora_alpha, dropout: b.adapter.config.lora_dropout } : { r: tuning.lora.r, alpha: tuning.lora.alpha, dropout: tuning.lora.dropout };
+  return (dir) => saveAdapter(dir, b.model, { ...cfg, layout, baseModel: path.resolve(b.dir) });
+}
+
+function loopConfig(o: CommonTrainOptions, config: Record<string, unknown>) {
+  return {
+    outDir: o.output,
+    steps: o.steps,
+    gradAccum: o.gradAccum ?? 1,
+    lr: o.lr,
+    warmup: Math.round((o.warmupRatio ?? 0) * o.steps),
+    weightDecay: o.weightDecay ?? 0,
+    clip: o.clip ?? 1,
+    saveEvery: o.saveEvery ?? Math.max(1, Math.ceil(o.steps / 10)),
+    validateEvery: o.validateEvery,
+    flopsBudget: o.flopsBudget,
+    maxSeconds: o.maxSeconds,
+    config,
+    printEvery: o.printEvery,
+  };
+}
+
+/** Reads a BEIR corpus (`corpus.jsonl`) into id -> text (title + " " + text). */
+export async function readCorpusTexts(file: string): Promise<Map<string, string>> {
+  const m = new Map<string, string>();
+  for await (const d of readBeirCorpus(file)) m.set(d.id, beirDocText({ title: d.title, text: d.text }));
+  return m;
+}
+
+// ---- language-model training --------------------------------------------------------------------
+
+export interface LmTrainOptions extends CommonTrainOptions {
+  /** Texts to train on (corpus passages). */
+  texts: readonly string[];
+  blockSize: number;
+  /** Fraction of blocks held out for validation loss. */
+  validationFraction?: number;
+}
+
+function lmBlocks(b: Backbone, o: LmTrainOptions): { train: Int32Array[]; val: Int32Array[] } {
+  const blocks = packBlocks((function* () { for (const t of o.texts) yield b.tokenizer.encode(t); })(), o.blockSize);
+  const nVal = Math.floor(blocks.length * (o.validationFraction ?? 0.01));
+  return { train: blocks.slice(0, blocks.length - nVal), val: blocks.slice(blocks.length - nVal) };
+}
+
+/** Causal-LM pre-training (full weights by default): builds small backbones from scratch. */
+export function pretrain(o: LmTrainOptions): LoopSummary {
+  const b = loadBackbone({ model: o.model, adapter: o.adapter, paradigm: 'lm' });
+  try {
+    const params = trainable(b, o.tuning);
+    const { train, val } = lmBlocks(b, o);
+    const task = new CausalLmTask({ model: b.model, blocks: train, validationBlocks: val, batchSize: o.batchSize, seed: o.seed ?? 0, params, exportTo: exporter(b, o.tuning, 'sparse') });
+    return runTraining(task, loopConfig(o, { task: 'pretrain', model: o.model, steps: o.steps, batchSize: o.batchSize, lr: o.lr, blockSize: o.blockSize, tuning: o.tuning, seed: o.seed ?? 0 }));
+  } finally {
+    b.model.dispose();
+  }
+}
+
+export interface MntpOptions extends LmTrainOptions {
+  /** The mask token's text ("_" in the paper, an existing vocabulary entry). */
+  maskToken?: string;
+  probability?: number;
+}
+
+/** MNTP adaptation (spec §2): bidirectional attention, 20% masking with 80/10/10, LoRA r16/α32 by default. */
+export function mntp(o: MntpOptions): LoopSummary {
+  const b = loadBackbone({ model: o.model, adapter: o.adapter, paradigm: 'lm' });
+  try {
+    const params = trainable(b, o.tuning);
+    const maskText = o.maskToken ?? '_';
+    const maskIds = b.tokenizer.encodeRaw(maskText);
+    if (maskIds.length !== 1) throw new Error(`lion mntp: the mask token '${maskText}' is ${maskIds.length} tokens in this tokenizer; hint: choose one that is a single token`);
+    const { train, val } = lmBlocks(b, o);
+    const masking = { probability: o.probability ?? 0.2, maskId: maskIds[0]!, vocabSize: b.config.vocab_size, protectedIds: new Set([b.tokenizer.bosId]) };
+    const task = new MntpTask({ model: b.model, blocks: train, validationBlocks: val, batchSize: o.batchSize, seed: o.seed ?? 0, params, exportTo: exporter(b, o.tuning, 'sparse') }, masking);
+    return runTraining(task, loopConfig(o, { task: 'mntp', model: o.model, steps: o.steps, batchSize: o.batchSize, lr: o.lr, blockSize: o.blockSize, mask: maskText, tuning: o.tuning, seed: o.seed ?? 0 }));
+  } finally {
+    b.model.dispose();
+  }
+}
+
+// ---- retrieval fine-tuning ----------------------------------------------------------------------
+
+export interface RetrieverTrainOptions extends CommonTrainOptions {
+  paradigm: Paradigm;
+  objective: Objective;
+  /** Training examples (spec §7 formats), and the file they came from (for messages). */
+  examples: readonly TrainingExample[];
+  trainFile: string;
+  corpus: ReadonlyMap<string, string>;
+  negatives: number;
+  maxLength?: { query: number; doc: number };
+  flopsLambda?: { query: number; doc: number };
+  /** Validation on a small dev collection, every validateEvery steps. */
+  validation?: { queries: ReadonlyMap<string, string>; docs: ReadonlyMap<string, string>; qrels: import('../data/types.ts').Qrels };
+  log?: (line: string) => void;
+}
+
+export async function loadExamples(file: string): Promise<TrainingExample[]> {
+  if (!existsSync(file)) throw new Error(`lion train: training file '${file}' does not exist`);
+  const out: TrainingExample[] = [];
+  for await (const e of readTrainingExamples(file)) out.push(e);
+  return out;
+}
+
+/** Fine-tunes a Lion-SP or Lion-DS retriever (spec §5–6). */
+export async function trainRetriever(o: RetrieverTrainOptions): Promise<LoopSummary & { skipped: Record<string, number>; examples: number }> {
+  const { examples, skipped } = resolveExamples(o.examples, o.corpus, { minNegatives: o.objective === 'kd' ? 1 : o.negatives, needTeacher: o.objective !== 'cl', file: o.trainFile });
+  const skippedTotal = skipped.noPositive + skipped.fewNegatives + skipped.noTeacher;
+  if (skippedTotal) (o.log ?? console.error)(`lion train: skipped ${skippedTotal} of ${o.examples.length} examples (${skipped.noPositive} without a positive, ${skipped.fewNegatives} with fewer than ${o.negatives} negatives, ${skipped.noTeacher} without teacher scores), as the paper's pipeline does`);
+  const b = loadBackbone({ model: o.model, adapter: o.adapter, paradigm: o.paradigm });
+  try {
+    const params = trainable(b, o.tuning);
+    const maxLength = o.maxLength ?? { query: 64, doc: 128 };
+    const v = o.validation;
+    const enc = v ? new Encoder(b.model, b.tokenizer, { paradigm: o.paradigm, maxLength, batchSize: 32 }) : null;
+    const validate = v && enc ? () => evaluateModel(enc, v.queries, v.docs, v.qrels) : undefined;
+    const task = new RetrievalTask({ model: b.model, tokenizer: b.tokenizer, paradigm: o.paradigm, objective: o.objective, examples, batchSize: o.batchSize, negatives: o.negatives, maxLength, seed: o.seed ?? 0, totalSteps: o.steps, flopsLambda: o.flopsLambda, params, exportTo: exporter(b, o.tuning, o.paradigm), validate });
+    const summary = runTraining(task, loopConfig(o, { task: 'train', model: o.model, adapter: o.adapter ?? null, paradigm: o.paradigm, objective: o.objective, train: o.trainFile, steps: o.steps, batchSize: o.batchSize, gradAccum: o.gradAccum ?? 1, negatives: o.negatives, lr: o.lr, maxLength, tuning: o.tuning, seed: o.seed ?? 0 }));
+    return { ...summary, skipped, examples: examples.length };
+  } finally {
+    b.model.dispose();
+  }
+}
+
+export { PAPER_LORA };
