@@ -138,6 +138,7 @@ export class HfTokenizer extends Tokenizer {
   }
 
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+    if (ids.length === 0) return '';
     // clean_up_tokenization_spaces would turn " ." into "."; decoding stays faithful to the ids.
     return this.#lib.decode(Array.from(ids), { skip_special_tokens: options.skipSpecialTokens ?? true, clean_up_tokenization_spaces: false });
   }
