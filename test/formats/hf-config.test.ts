@@ -29,7 +29,7 @@ function expectError(fn: () => unknown, file: string, key: string | undefined, p
     assert.equal(e.file, file);
     assert.equal(e.key, key);
     assert.match(e.message, pattern);
-    assert.ok(e.message.includes(file));
+    assert.ok(e.message.includes(file), 'message names the file');
     return true;
   });
 }

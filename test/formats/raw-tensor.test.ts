@@ -13,7 +13,7 @@ test('f16 bits: hand-known IEEE half patterns', () => {
   assert.equal(f32ToF16Bits(65520), 0x7c00);
   assert.equal(f32ToF16Bits(70000), 0x7c00);
   assert.equal(f32ToF16Bits(2 ** -26), 0, 'below half the smallest subnormal rounds to zero');
-  assert.ok(Number.isNaN(f16BitsToF32(f32ToF16Bits(NaN))));
+  assert.ok(Number.isNaN(f16BitsToF32(f32ToF16Bits(NaN))), 'NaN stays NaN');
   assert.equal(f16BitsToF32(0x3555), 0.333251953125);
 });
 
