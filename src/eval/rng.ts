@@ -1,18 +1,6 @@
 /**
- * A seeded random generator for the randomisation test and the parity/benchmark generators, so a
- * seed always gives the same numbers. (src/index/synthetic.ts and src/train/rng.ts carry the same
- * function; one shared module could serve all three.)
+ * The seeded generator used by the randomisation test and the parity/benchmark generators
+ * (one shared implementation in src/util/random.ts).
  * @module
  */
-
-/** mulberry32: a small, fast generator of floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../util/random.ts';

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Tensor } from '../torch/index.ts';
+import { manualSeed, type Tensor } from '../torch/index.ts';
 import { readBeirCorpus } from '../data/beir.ts';
 import { readTrainingExamples } from '../data/training.ts';
 import type { TrainingExample } from '../data/training.ts';
@@ -108,6 +108,8 @@ function lmBlocks(b: Backbone, o: LmTrainOptions): { train: Int32Array[]; val: I
 
 /** Causal-LM pre-training (full weights by default): builds small backbones from scratch. */
 export function pretrain(o: LmTrainOptions): LoopSummary {
+  // libtorch seeds its generator differently in every process: seed before anything is initialised.
+  manualSeed(o.seed ?? 0);
   const b = loadBackbone({ model: o.model, adapter: o.adapter, paradigm: 'lm' });
   try {
     const params = trainable(b, o.tuning);
@@ -127,6 +129,7 @@ export interface MntpOptions extends LmTrainOptions {
 
 /** MNTP adaptation (spec §2): bidirectional attention, 20% masking with 80/10/10, LoRA r16/α32 by default. */
 export function mntp(o: MntpOptions): LoopSummary {
+  manualSeed(o.seed ?? 0);
   const b = loadBackbone({ model: o.model, adapter: o.adapter, paradigm: 'lm' });
   try {
     const params = trainable(b, o.tuning);
@@ -171,6 +174,7 @@ export async function trainRetriever(o: RetrieverTrainOptions): Promise<LoopSumm
   const { examples, skipped } = resolveExamples(o.examples, o.corpus, { minNegatives: o.objective === 'kd' ? 1 : o.negatives, needTeacher: o.objective !== 'cl', file: o.trainFile });
   const skippedTotal = skipped.noPositive + skipped.fewNegatives + skipped.noTeacher;
   if (skippedTotal) (o.log ?? console.error)(`lion train: skipped ${skippedTotal} of ${o.examples.length} examples (${skipped.noPositive} without a positive, ${skipped.fewNegatives} with fewer than ${o.negatives} negatives, ${skipped.noTeacher} without teacher scores), as the paper's pipeline does`);
+  manualSeed(o.seed ?? 0);
   const b = loadBackbone({ model: o.model, adapter: o.adapter, paradigm: o.paradigm });
   try {
     const params = trainable(b, o.tuning);

@@ -4,6 +4,9 @@
  * without storing any generator state.
  * @module
  */
+import { rng } from '../util/random.ts';
+
+export { rng };
 
 /** splitmix64-style mixing of a few integers into a 32-bit seed. */
 export function mixSeed(...parts: number[]): number {
@@ -15,18 +18,6 @@ export function mixSeed(...parts: number[]): number {
     h = Math.imul(h ^ Math.floor(p / 2 ** 32), 0x27d4eb2f) ^ (h >>> 15);
   }
   return h >>> 0;
-}
-
-/** mulberry32: a small, fast generator of floats in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A permutation of 0..n−1 (Fisher–Yates). */

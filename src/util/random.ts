@@ -1,0 +1,17 @@
+/**
+ * Seeded pseudo-randomness shared by data order, negative sampling, masking, randomisation tests and
+ * synthetic benchmarks: the same seed always gives the same numbers, on every machine.
+ * @module
+ */
+
+/** mulberry32: a small, fast generator of floats in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
