@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { FormatError } from '../../src/formats/errors.ts';
 import { PickleWriter, unpickle } from '../../src/formats/pickle.ts';
 import { RAW_DTYPE_BYTES, RAW_DTYPES, rawEqual, rawToNumbers, type RawTensor } from '../../src/formats/raw-tensor.ts';
@@ -108,5 +108,87 @@ test('bad .bin files: not a zip, truncated, not a state dict, unsupported storag
   w.int(0).intTuple([1]).intTuple([1]).bool(false).emptyDict().tuple().reduce().setItems();
   zipWith(complex, w.bytes());
   assert.throws(() => TorchBinFile.open(complex), (e: unknown) => e instanceof FormatError && /ComplexFloatStorage/.test(e.message));
+  rmSync(dir, { recursive: true });
+});
+
+/**
+ * A zip built byte by byte: DEFLATE entries, and optionally every size and offset moved to ZIP64
+ * fields (as torch.save writes archives above 4 GiB), to reach the reader paths torch's small files do not.
+ */
+function handZip(entries: { name: string; data: Uint8Array }[], zip64: boolean): Uint8Array {
+  const parts: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const { name, data } of entries) {
+    const comp = deflateRawSync(data);
+    const nameB = Buffer.from(name);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt32LE(crc32(data) >>> 0, 14);
+    local.writeUInt32LE(comp.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameB.length, 26);
+    parts.push(local, nameB, comp);
+    const extra = Buffer.alloc(zip64 ? 28 : 0);
+    if (zip64) {
+      extra.writeUInt16LE(1, 0);
+      extra.writeUInt16LE(24, 2);
+      extra.writeBigUInt64LE(BigInt(data.length), 4);
+      extra.writeBigUInt64LE(BigInt(comp.length), 12);
+      extra.writeBigUInt64LE(BigInt(offset), 20);
+    }
+    const c = Buffer.alloc(46);
+    c.writeUInt32LE(0x02014b50, 0);
+    c.writeUInt16LE(8, 10);
+    c.writeUInt32LE(crc32(data) >>> 0, 16);
+    c.writeUInt32LE(zip64 ? 0xffffffff : comp.length, 20);
+    c.writeUInt32LE(zip64 ? 0xffffffff : data.length, 24);
+    c.writeUInt16LE(nameB.length, 28);
+    c.writeUInt16LE(extra.length, 30);
+    c.writeUInt32LE(zip64 ? 0xffffffff : offset, 42);
+    central.push(c, nameB, extra);
+    offset += 30 + nameB.length + comp.length;
+  }
+  const cd = Buffer.concat(central);
+  const tail: Buffer[] = [];
+  if (zip64) {
+    const rec = Buffer.alloc(56);
+    rec.writeUInt32LE(0x06064b50, 0);
+    rec.writeBigUInt64LE(44n, 4);
+    rec.writeBigUInt64LE(BigInt(entries.length), 24);
+    rec.writeBigUInt64LE(BigInt(entries.length), 32);
+    rec.writeBigUInt64LE(BigInt(cd.length), 40);
+    rec.writeBigUInt64LE(BigInt(offset), 48);
+    const loc = Buffer.alloc(20);
+    loc.writeUInt32LE(0x07064b50, 0);
+    loc.writeBigUInt64LE(BigInt(offset + cd.length), 8);
+    loc.writeUInt32LE(1, 16);
+    tail.push(rec, loc);
+  }
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(zip64 ? 0xffff : entries.length, 8);
+  end.writeUInt16LE(zip64 ? 0xffff : entries.length, 10);
+  end.writeUInt32LE(zip64 ? 0xffffffff : cd.length, 12);
+  end.writeUInt32LE(zip64 ? 0xffffffff : offset, 16);
+  return Buffer.concat([...parts, cd, ...tail, end]);
+}
+
+test('zip reader: DEFLATE entries and ZIP64 directories (hand-built archives)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lion-bin-'));
+  const f32 = new Uint8Array(new Float32Array([1, 2, 3, 4, 5, 6]).buffer);
+  const w = new PickleWriter().global('collections', 'OrderedDict').emptyTuple().reduce().mark().str('w').global('torch._utils', '_rebuild_tensor_v2').mark();
+  w.mark().str('storage').global('torch', 'FloatStorage').str('0').str('cpu').int(6).tuple().binPersId();
+  w.int(1).intTuple([2, 2]).intTuple([1, 2]).bool(false).global('collections', 'OrderedDict').emptyTuple().reduce().tuple().reduce().setItems();
+  for (const zip64 of [false, true]) {
+    const f = join(dir, `z${zip64}.bin`);
+    writeFileSync(f, handZip([{ name: 'm/data.pkl', data: w.bytes() }, { name: 'm/data/0', data: f32 }, { name: 'm/version', data: new TextEncoder().encode('3\n') }], zip64));
+    const z = ZipReader.open(f);
+    assert.equal(z.entries.get('m/data/0')?.method, 8);
+    assert.deepEqual(z.read('m/data/0', 4, 12), f32.subarray(4, 12));
+    // Offset 1, shape [2, 2], strides (1, 2): element [i][j] = storage[1 + i + 2j] = 2 + i + 2j.
+    assert.deepEqual(Array.from(rawToNumbers(TorchBinFile.open(f).read('w'))), [2, 4, 3, 5], `zip64 ${zip64}`);
+  }
   rmSync(dir, { recursive: true });
 });
