@@ -16,11 +16,12 @@ import * as indexCmd from './commands/index.ts';
 import * as searchCmd from './commands/search.ts';
 import * as exportCmd from './commands/export.ts';
 import * as trainCmds from './commands/train.ts';
+import * as negatives from './commands/negatives.ts';
 
 interface CommandModule {
   register(program: Command): void;
 }
-const COMMANDS: CommandModule[] = [doctor, demo, encode, makeModel, evalCmd, bm25, indexCmd, searchCmd, exportCmd, trainCmds];
+const COMMANDS: CommandModule[] = [doctor, demo, encode, makeModel, evalCmd, bm25, indexCmd, searchCmd, exportCmd, trainCmds, negatives];
 
 const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
 

@@ -1,0 +1,73 @@
+/**
+ * `lion mine-negatives` and `lion teacher`: the training files of spec §7.
+ * @module
+ */
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { docsFrom, qrelsFrom, queriesFrom } from '../../data/sources.ts';
+import { writeTrainingExamples, type TrainingExample } from '../../data/training.ts';
+import { Bm25Index } from '../../lexical/bm25.ts';
+import { mineTrainingExamples } from '../../lexical/mining.ts';
+import { beirDocText } from '../../model/encoder.ts';
+import { loadExamples } from '../../train/recipes.ts';
+import { attachFileScores, bm25Teacher, fileTeacherScores, scoreExamples } from '../../train/teacher.ts';
+import type { Doc } from '../../data/types.ts';
+import { nonNegativeInt, positiveInt } from '../flags.ts';
+import { progress } from '../progress.ts';
+
+async function loadDocs(spec: string): Promise<Doc[]> {
+  const docs: Doc[] = [];
+  for await (const d of docsFrom(spec)) docs.push(d);
+  return docs;
+}
+
+export function register(program: Command): void {
+  program
+    .command('mine-negatives')
+    .description('hard negatives from BM25 top-k minus the positives; writes {question, pos_pid, neg_pids} lines')
+    .requiredOption('--corpus <file|id>', 'documents')
+    .requiredOption('--queries <file|id>', 'training queries')
+    .requiredOption('--qrels <file|id>', 'positives (grade >= --rel-level)')
+    .requiredOption('--output <file>', 'training file to write (spec §7 CL format)')
+    .option('--depth <n>', 'BM25 hits examined per query', '100')
+    .option('--skip <n>', 'ignore the first n hits (they may be unjudged positives)', '0')
+    .option('--count <n>', 'negatives kept per query', '50')
+    .option('--rel-level <n>', 'minimum grade of a positive', '1')
+    .action(async (f: { corpus: string; queries: string; qrels: string; output: string; depth: string; skip: string; count: string; relLevel: string }) => {
+      const index = await Bm25Index.build(docsFrom(f.corpus));
+      const examples = mineTrainingExamples(index, await queriesFrom(f.queries), await qrelsFrom(f.qrels), {
+        depth: positiveInt('mine-negatives', '--depth', f.depth),
+        skip: nonNegativeInt('mine-negatives', '--skip', f.skip),
+        count: positiveInt('mine-negatives', '--count', f.count),
+        relevanceLevel: nonNegativeInt('mine-negatives', '--rel-level', f.relLevel),
+      });
+      await writeTrainingExamples(f.output, examples, 'cl');
+      console.error(`lion mine-negatives: ${examples.length} examples -> ${f.output}`);
+    });
+
+  program
+    .command('teacher')
+    .description('add teacher scores to a training file: from a KD scores file or from BM25; writes CL+KD or KD lines')
+    .requiredOption('--train <file>', 'training examples (e.g. from mine-negatives)')
+    .requiredOption('--from <source>', "'bm25', or a file of {query|qid, docids, scores} lines")
+    .option('--corpus <file|id>', 'documents the examples refer to (needed for bm25)')
+    .requiredOption('--output <file>', 'file to write')
+    .addOption(new Option('--format <f>', 'cl-kd: {question, pos_pid, neg_pids, pos_score, neg_scores}; kd: {query, docids, scores}').choices(['cl-kd', 'kd']).default('cl-kd'))
+    .action(async (f: { train: string; from: string; corpus?: string; output: string; format: 'cl-kd' | 'kd' }) => {
+      const examples = await loadExamples(f.train);
+      let scored: TrainingExample[];
+      if (f.from === 'bm25') {
+        if (!f.corpus) throw new Error("lion teacher: --from bm25 needs --corpus; hint: the collection's statistics set the scores");
+        const docs = await loadDocs(f.corpus);
+        const index = await Bm25Index.build(docs);
+        const corpus = new Map(docs.map((d) => [d.id, beirDocText({ title: d.title, text: d.text })]));
+        const bar = progress(examples.length, 'examples', 'teacher');
+        scored = scoreExamples(examples, corpus, bm25Teacher(index), (n) => bar.update(n));
+        bar.stop();
+      } else {
+        scored = attachFileScores(examples, await fileTeacherScores(f.from), f.from);
+      }
+      await writeTrainingExamples(f.output, scored, f.format);
+      console.error(`lion teacher: ${scored.length} examples with scores from ${f.from} -> ${f.output}`);
+    });
+}
