@@ -50,6 +50,13 @@ test('f16 and int8 storage stay close to exact', async () => {
   for (const [dtype, tol] of [['f16', 0.02], ['int8', 0.2]] as const) {
     const idx = await build(dtype);
     const res = await idx.searchBatch(queries, 10, { backend: 'js' });
+    // libtorch widens the stored rows itself: same top-k as the JS path
+    const viaTorch = await idx.searchBatch(queries, 10, { backend: 'torch', blockRows: 1000 });
+    viaTorch.forEach((t, i) => {
+      assert.deepEqual(Array.from(t.docs), Array.from(res[i]!.docs), `${dtype} torch vs js`);
+      t.scores.forEach((x, j) => assert.ok(Math.abs(x - res[i]!.scores[j]!) < 1e-4));
+    });
+    idx.close();
     let overlap = 0;
     res.forEach((got, qi) => {
       const want = brute(queries[qi]!, 10);

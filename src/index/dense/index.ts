@@ -42,6 +42,7 @@ export class DenseIndex {
   /** Per-row scales (int8 only). */
   readonly scales: Float32Array | null;
   #docTensor: TensorT | null = null;
+  #scaleTensor: TensorT | null = null;
 
   private constructor(dir: string, m: IndexManifest, buffer: ArrayBuffer | SharedArrayBuffer, docIds: string[]) {
     this.dir = dir;
@@ -114,15 +115,31 @@ export class DenseIndex {
   async #torchScores(q: Float32Array, nq: number, B: number, tops: TopK[]): Promise<void> {
     const { Tensor, tidy } = await torch();
     const d = this.dim;
-    // f32 storage: one copy of the matrix lives in libtorch for the index's life (dispose with close())
-    if (this.dtype === 'f32' && !this.#docTensor) this.#docTensor = Tensor.from(this.vectors as Float32Array, [this.N, d]).keep();
+    // The stored matrix lives in libtorch for the index's life (dispose with close()), in its storage
+    // type: f16 and int8 rows are widened to f32 block by block inside libtorch.
+    if (!this.#docTensor) {
+      const v = this.vectors;
+      if (v instanceof Float32Array) this.#docTensor = Tensor.from(v, [this.N, d]).keep();
+      else if (v instanceof Uint16Array) this.#docTensor = Tensor.from(v, [this.N, d], 'f16').keep();
+      else {
+        // int8 travels as its bytes (u8); two's complement is undone after widening
+        this.#docTensor = Tensor.from(new Uint8Array(v.buffer, v.byteOffset, v.length), [this.N, d], 'u8').keep();
+        this.#scaleTensor = Tensor.from(this.scales!, [this.N, 1]).keep();
+      }
+    }
+    const all = this.#docTensor;
     const Q = Tensor.from(q, [nq, d]);
     try {
       for (let start = 0; start < this.N; start += B) {
         const end = Math.min(this.N, start + B);
         const n = end - start;
         const scores = tidy(() => {
-          const D = this.#docTensor ? this.#docTensor.narrow(0, start, n) : Tensor.from(this.rows(start, end), [n, d]);
+          let D = all.narrow(0, start, n);
+          if (this.dtype === 'f16') D = D.to('f32');
+          else if (this.dtype === 'int8') {
+            const x = D.to('f32');
+            D = x.sub(x.ge(128).to('f32').mul(256)).mul(this.#scaleTensor!.narrow(0, start, n));
+          }
           return Q.matmul(D.transpose(0, 1)).contiguous().toArray() as Float32Array; // [nq, n]
         });
         select(scores, nq, n, start, tops);
@@ -155,7 +172,9 @@ export class DenseIndex {
   /** Frees the libtorch copy of the matrix, if any. */
   close(): void {
     this.#docTensor?.dispose();
+    this.#scaleTensor?.dispose();
     this.#docTensor = null;
+    this.#scaleTensor = null;
   }
 }
 
