@@ -16,7 +16,13 @@ import { DenseIndex } from '../src/index/dense/index.ts';
 import { rng } from '../src/index/synthetic.ts';
 import { getNumThreads } from '../src/torch/index.ts';
 
-const { values: a } = parseArgs({ options: { docs: { type: 'string', default: '100000' }, dim: { type: 'string', default: '512' }, k: { type: 'string', default: '10' } } });
+const { values: a } = parseArgs({
+  options: {
+    docs: { type: 'string', default: '100000' },
+    dim: { type: 'string', default: '512' },
+    k: { type: 'string', default: '10' },
+  },
+});
 const N = Number(a.docs);
 const D = Number(a.dim);
 const K = Number(a.k);
@@ -29,7 +35,11 @@ const results: Record<string, unknown>[] = [];
 for (const dtype of ['f32', 'f16', 'int8'] as const) {
   const dir = `/tmp/lion-bench-dense-${dtype}`;
   let t = performance.now();
-  await buildDenseIndex(dir, rows.map((v, i) => ({ id: `d${i}`, vector: v })), { dtype });
+  await buildDenseIndex(
+    dir,
+    rows.map((v, i) => ({ id: `d${i}`, vector: v })),
+    { dtype },
+  );
   const buildS = (performance.now() - t) / 1000;
   const idx = DenseIndex.load(dir);
   if (dtype === 'f32') {
@@ -43,7 +53,8 @@ for (const dtype of ['f32', 'f16', 'int8'] as const) {
       });
       s.sort((x, y) => y[0] - x[0] || x[1] - y[1]);
       const want = s.slice(0, K).map((x) => x[1]);
-      if (want.join() !== Array.from(g.docs).join()) throw new Error(`dense top-${K} differs from brute force on query ${qi}`);
+      if (want.join() !== Array.from(g.docs).join())
+        throw new Error(`dense top-${K} differs from brute force on query ${qi}`);
     });
     console.error('f32 top-k equals float64 brute force on 5 queries');
   }
@@ -64,6 +75,16 @@ for (const dtype of ['f32', 'f16', 'int8'] as const) {
   rmSync(dir, { recursive: true, force: true });
 }
 mkdirSync('bench/out', { recursive: true });
-writeFileSync('bench/out/index-dense.json', JSON.stringify({ date: new Date().toISOString(), docs: N, dim: D, k: K, torchThreads: getNumThreads(), results }, null, 2));
+writeFileSync(
+  'bench/out/index-dense.json',
+  JSON.stringify(
+    { date: new Date().toISOString(), docs: N, dim: D, k: K, torchThreads: getNumThreads(), results },
+    null,
+    2,
+  ),
+);
 console.log(`| storage | backend | batch | queries/s | ms per batch |\n|---|---|---|---|---|`);
-for (const x of results) console.log(`| ${x.dtype} | ${x.backend} | ${x.batch} | ${(x.qps as number).toFixed(1)} | ${(x.msPerBatch as number).toFixed(1)} |`);
+for (const x of results)
+  console.log(
+    `| ${x.dtype} | ${x.backend} | ${x.batch} | ${(x.qps as number).toFixed(1)} | ${(x.msPerBatch as number).toFixed(1)} |`,
+  );

@@ -44,7 +44,8 @@ function stats(xs: number[]): { mean: number; p50: number; p99: number } {
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
   return { mean: xs.reduce((x, y) => x + y, 0) / xs.length, p50: q(0.5), p99: q(0.99) };
 }
-const same = (x: RawHits, y: RawHits) => x.docs.length === y.docs.length && x.docs.every((d, i) => d === y.docs[i] && x.scores[i] === y.scores[i]);
+const same = (x: RawHits, y: RawHits) =>
+  x.docs.length === y.docs.length && x.docs.every((d, i) => d === y.docs[i] && x.scores[i] === y.scores[i]);
 
 // ---- build -------------------------------------------------------------------------------------
 const gen = new SyntheticSparse({ vocabSize: V, topics: TOPICS, seed: SEED });
@@ -55,8 +56,13 @@ if (!(a.reuse && existsSync(join(dir, 'manifest.json')))) {
     for (let i = 0; i < N; i++) yield { id: `d${i}`, vector: gen.vectorAround(120) };
   }
   const m = await buildSparseIndex(dir, docs(), { vocabSize: V, docBlock: Number(a['doc-block']) });
-  build = { seconds: (performance.now() - t0) / 1000, peakRssMiB: Math.max(m.build!.peakRssBytes, process.resourceUsage().maxRSS * 1024) / 2 ** 20 };
-  console.error(`built ${N} docs in ${build.seconds.toFixed(1)} s (generation included), peak RSS ${build.peakRssMiB.toFixed(0)} MiB`);
+  build = {
+    seconds: (performance.now() - t0) / 1000,
+    peakRssMiB: Math.max(m.build!.peakRssBytes, process.resourceUsage().maxRSS * 1024) / 2 ** 20,
+  };
+  console.error(
+    `built ${N} docs in ${build.seconds.toFixed(1)} s (generation included), peak RSS ${build.peakRssMiB.toFixed(0)} MiB`,
+  );
 } else {
   for (let i = 0; i < N; i++) gen.vectorAround(120); // same generator state as a fresh build
 }
@@ -94,10 +100,16 @@ interface Row {
   fellBack: number;
 }
 const rows: Row[] = [];
-for (const [workload, qs] of [['topical', topical], ['independent', independent]] as [string, SparseVector[]][]) {
+for (const [workload, qs] of [
+  ['topical', topical],
+  ['independent', independent],
+] as [string, SparseVector[]][]) {
   for (const k of [10, 1000]) {
     // warm-up
-    for (const q of qs.slice(0, 5)) (idx.searchRaw(q, k, { algorithm: 'exhaustive' }), idx.searchRaw(q, k));
+    for (const q of qs.slice(0, 5)) {
+      idx.searchRaw(q, k, { algorithm: 'exhaustive' });
+      idx.searchRaw(q, k);
+    }
     const te: number[] = [];
     const tp: number[] = [];
     let identical = true;
@@ -117,7 +129,16 @@ for (const [workload, qs] of [['topical', topical], ['independent', independent]
       if (st.fellBack) fell++;
     }
     if (!identical) throw new Error(`pruned != exhaustive on ${workload} k=${k}`);
-    const r: Row = { workload, k, exact: stats(te), pruned: stats(tp), speedupMean: stats(te).mean / stats(tp).mean, identical, blocksScored: blocks / qs.length, fellBack: fell / qs.length };
+    const r: Row = {
+      workload,
+      k,
+      exact: stats(te),
+      pruned: stats(tp),
+      speedupMean: stats(te).mean / stats(tp).mean,
+      identical,
+      blocksScored: blocks / qs.length,
+      fellBack: fell / qs.length,
+    };
     rows.push(r);
     console.error(JSON.stringify(r));
   }
@@ -156,7 +177,12 @@ for (const q of msq) {
   tx.push(performance.now() - s);
   if (!same(x, y)) throw new Error('maxscore != bmp');
 }
-const maxscore = { queries: msq.length, maxscoreMeanMs: stats(tm).mean, bmpMeanMs: stats(tb).mean, exhaustiveMeanMs: stats(tx).mean };
+const maxscore = {
+  queries: msq.length,
+  maxscoreMeanMs: stats(tm).mean,
+  bmpMeanMs: stats(tb).mean,
+  exhaustiveMeanMs: stats(tx).mean,
+};
 console.error(JSON.stringify(maxscore));
 
 const threads: { threads: number; qps: number }[] = [];
@@ -173,13 +199,32 @@ const threads: { threads: number; qps: number }[] = [];
 }
 console.error(JSON.stringify(threads));
 
-const report = { date: new Date().toISOString(), docs: N, queries: NQ, topics: TOPICS, vocab: V, docBlock: m.sparse!.docBlock, postings: P, build, loadSeconds, bytes, rows, approx, maxscore, threads };
+const report = {
+  date: new Date().toISOString(),
+  docs: N,
+  queries: NQ,
+  topics: TOPICS,
+  vocab: V,
+  docBlock: m.sparse!.docBlock,
+  postings: P,
+  build,
+  loadSeconds,
+  bytes,
+  rows,
+  approx,
+  maxscore,
+  threads,
+};
 mkdirSync('bench/out', { recursive: true });
 writeFileSync('bench/out/index-sparse.json', JSON.stringify(report, null, 2));
 
 const f = (x: number) => x.toFixed(2);
-console.log(`| workload | k | exact mean / p99 (ms) | pruned mean / p99 (ms) | speed-up (mean) | identical | blocks scored | fell back |`);
+console.log(
+  `| workload | k | exact mean / p99 (ms) | pruned mean / p99 (ms) | speed-up (mean) | identical | blocks scored | fell back |`,
+);
 console.log(`|---|---|---|---|---|---|---|---|`);
 for (const r of rows)
-  console.log(`| ${r.workload} | ${r.k} | ${f(r.exact.mean)} / ${f(r.exact.p99)} | ${f(r.pruned.mean)} / ${f(r.pruned.p99)} | ${r.speedupMean.toFixed(1)}× | ${r.identical ? 'yes' : 'NO'} | ${r.blocksScored.toFixed(0)} | ${(r.fellBack * 100).toFixed(0)}% |`);
+  console.log(
+    `| ${r.workload} | ${r.k} | ${f(r.exact.mean)} / ${f(r.exact.p99)} | ${f(r.pruned.mean)} / ${f(r.pruned.p99)} | ${r.speedupMean.toFixed(1)}× | ${r.identical ? 'yes' : 'NO'} | ${r.blocksScored.toFixed(0)} | ${(r.fellBack * 100).toFixed(0)}% |`,
+  );
 if (!a.keep && !a.reuse) rmSync(dir, { recursive: true, force: true });

@@ -23,7 +23,8 @@ export async function* encodeStream<V>(
   let batch: TextItem[] = [];
   const flush = async function* (): AsyncGenerator<Labelled<V>> {
     const vs = await encoder(batch.map((b) => b.text));
-    if (vs.length !== batch.length) throw new Error(`lion index: the encoder returned ${vs.length} vectors for ${batch.length} texts`);
+    if (vs.length !== batch.length)
+      throw new Error(`lion index: the encoder returned ${vs.length} vectors for ${batch.length} texts`);
     for (let i = 0; i < batch.length; i++) yield { id: batch[i]!.id, vector: vs[i]! };
     batch = [];
   };
@@ -35,17 +36,38 @@ export async function* encodeStream<V>(
 }
 
 /** Encodes a corpus and builds a sparse index from it in one streaming pass. */
-export function indexTextsSparse(outDir: string, texts: AsyncIterable<TextItem> | Iterable<TextItem>, encoder: SparseEncoder, opts: SparseBuildOptions & { batchSize?: number } = {}): Promise<IndexManifest> {
+export function indexTextsSparse(
+  outDir: string,
+  texts: AsyncIterable<TextItem> | Iterable<TextItem>,
+  encoder: SparseEncoder,
+  opts: SparseBuildOptions & { batchSize?: number } = {},
+): Promise<IndexManifest> {
   return buildSparseIndex(outDir, encodeStream<SparseVector>(texts, encoder, opts.batchSize), opts);
 }
 
 /** Encodes a corpus and builds a dense index from it in one streaming pass. */
-export function indexTextsDense(outDir: string, texts: AsyncIterable<TextItem> | Iterable<TextItem>, encoder: DenseEncoder, opts: DenseBuildOptions & { batchSize?: number } = {}): Promise<IndexManifest> {
+export function indexTextsDense(
+  outDir: string,
+  texts: AsyncIterable<TextItem> | Iterable<TextItem>,
+  encoder: DenseEncoder,
+  opts: DenseBuildOptions & { batchSize?: number } = {},
+): Promise<IndexManifest> {
   return buildDenseIndex(outDir, encodeStream<Float32Array>(texts, encoder, opts.batchSize), opts);
 }
 
 /** Encodes query texts and searches them. */
-export async function searchTexts(index: AnyIndex, queries: readonly TextItem[], encoder: SparseEncoder | DenseEncoder, opts: SearchOptions): Promise<Run> {
-  const vectors = await (encoder as (t: string[]) => Promise<(SparseVector | Float32Array)[]>)(queries.map((q) => q.text));
-  return searchIndex(index, queries.map((q, i) => ({ id: q.id, vector: vectors[i]! })), opts);
+export async function searchTexts(
+  index: AnyIndex,
+  queries: readonly TextItem[],
+  encoder: SparseEncoder | DenseEncoder,
+  opts: SearchOptions,
+): Promise<Run> {
+  const vectors = await (encoder as (t: string[]) => Promise<(SparseVector | Float32Array)[]>)(
+    queries.map((q) => q.text),
+  );
+  return searchIndex(
+    index,
+    queries.map((q, i) => ({ id: q.id, vector: vectors[i]! })),
+    opts,
+  );
 }

@@ -48,7 +48,8 @@ function w(x: number): number {
 
 /** Writes the export to `path` atomically; returns the number of documents written. */
 export async function exportIndex(index: AnyIndex, path: string, opts: ExportOptions): Promise<number> {
-  if (!EXPORT_FORMATS.includes(opts.format)) throw new Error(`lion export: unknown format '${String(opts.format)}'; hint: one of ${EXPORT_FORMATS.join(', ')}`);
+  if (!EXPORT_FORMATS.includes(opts.format))
+    throw new Error(`lion export: unknown format '${String(opts.format)}'; hint: one of ${EXPORT_FORMATS.join(', ')}`);
   const tmp = `${path}.tmp-${process.pid}`;
   const out = createWriteStream(tmp, { encoding: 'utf8' });
   let pending = '';
@@ -73,9 +74,16 @@ export async function exportIndex(index: AnyIndex, path: string, opts: ExportOpt
         if (tok === undefined) missing++;
         return engineTokenKey(tok ?? String(t));
       });
-      if (!opts.tokens) opts.warn?.(`lion export: no tokenizer given or recorded; writing term ids as token strings; hint: pass --tokenizer tokenizer.json`);
-      else if (missing > 0) opts.warn?.(`lion export: the tokenizer has no string for ${missing} of ${V} term ids; those are written as ids`);
-      if (new Set(keys).size !== keys.length) opts.warn?.('lion export: some token keys coincide after escaping; their weights would merge in the engine');
+      if (!opts.tokens)
+        opts.warn?.(
+          `lion export: no tokenizer given or recorded; writing term ids as token strings; hint: pass --tokenizer tokenizer.json`,
+        );
+      else if (missing > 0)
+        opts.warn?.(
+          `lion export: the tokenizer has no string for ${missing} of ${V} term ids; those are written as ids`,
+        );
+      if (new Set(keys).size !== keys.length)
+        opts.warn?.('lion export: some token keys coincide after escaping; their weights would merge in the engine');
     }
     const batch: string[] = [];
     const flushQdrant = async (): Promise<void> => {
@@ -84,10 +92,14 @@ export async function exportIndex(index: AnyIndex, path: string, opts: ExportOpt
     };
     const emit = async (doc: number, docId: string, body: string, qdrantVector: string): Promise<void> => {
       if (opts.format === 'qdrant') {
-        batch.push(`{"id":${doc},"vector":{${JSON.stringify(field)}:${qdrantVector}},"payload":{"doc_id":${JSON.stringify(docId)}}}`);
+        batch.push(
+          `{"id":${doc},"vector":{${JSON.stringify(field)}:${qdrantVector}},"payload":{"doc_id":${JSON.stringify(docId)}}}`,
+        );
         if (batch.length >= (opts.batchSize ?? 256)) await flushQdrant();
       } else {
-        await write(`{"index":{"_index":${JSON.stringify(name)},"_id":${JSON.stringify(docId)}}}\n{"doc_id":${JSON.stringify(docId)},${JSON.stringify(field)}:${body}}\n`);
+        await write(
+          `{"index":{"_index":${JSON.stringify(name)},"_id":${JSON.stringify(docId)}}}\n{"doc_id":${JSON.stringify(docId)},${JSON.stringify(field)}:${body}}\n`,
+        );
       }
       n++;
     };
@@ -102,7 +114,8 @@ export async function exportIndex(index: AnyIndex, path: string, opts: ExportOpt
           let qv = '';
           if (keys) {
             const parts: string[] = [];
-            for (let i = 0; i < v.indices.length; i++) parts.push(`${JSON.stringify(keys[v.indices[i]!])}:${w(v.values[i]!)}`);
+            for (let i = 0; i < v.indices.length; i++)
+              parts.push(`${JSON.stringify(keys[v.indices[i]!])}:${w(v.values[i]!)}`);
             body = `{${parts.join(',')}}`;
           } else {
             qv = `{"indices":[${Array.from(v.indices).join(',')}],"values":[${Array.from(v.values, w).join(',')}]}`;
@@ -144,8 +157,23 @@ export function engineMapping(index: AnyIndex, opts: Pick<ExportOptions, 'format
   if (opts.format === 'opensearch')
     return sparse
       ? { mappings: { properties: { doc_id: { type: 'keyword' }, [field]: { type: 'rank_features' } } } }
-      : { settings: { index: { knn: true } }, mappings: { properties: { doc_id: { type: 'keyword' }, [field]: { type: 'knn_vector', dimension: dim, space_type: 'innerproduct' } } } };
+      : {
+          settings: { index: { knn: true } },
+          mappings: {
+            properties: {
+              doc_id: { type: 'keyword' },
+              [field]: { type: 'knn_vector', dimension: dim, space_type: 'innerproduct' },
+            },
+          },
+        };
   return sparse
     ? { mappings: { properties: { doc_id: { type: 'keyword' }, [field]: { type: 'sparse_vector' } } } }
-    : { mappings: { properties: { doc_id: { type: 'keyword' }, [field]: { type: 'dense_vector', dims: dim, index: true, similarity: 'max_inner_product' } } } };
+    : {
+        mappings: {
+          properties: {
+            doc_id: { type: 'keyword' },
+            [field]: { type: 'dense_vector', dims: dim, index: true, similarity: 'max_inner_product' },
+          },
+        },
+      };
 }

@@ -21,7 +21,8 @@ export const CONTAINER_MAGIC = 'LIONBIN\0';
 export const CONTAINER_VERSION = 1;
 
 export type SectionDtype = 'u8' | 'i8' | 'u16' | 'u32' | 'i32' | 'f32' | 'f64';
-export type SectionArray = Uint8Array | Int8Array | Uint16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+export type SectionArray =
+  Uint8Array | Int8Array | Uint16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 const CTORS = {
   u8: Uint8Array,
@@ -148,7 +149,10 @@ export interface Container {
 }
 
 /** Reads a whole file with one allocation (optionally shared between threads). */
-export function readWhole(path: string, shared = false): { buffer: ArrayBuffer | SharedArrayBuffer; bytes: Uint8Array } {
+export function readWhole(
+  path: string,
+  shared = false,
+): { buffer: ArrayBuffer | SharedArrayBuffer; bytes: Uint8Array } {
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -175,14 +179,18 @@ export function sha256(bytes: Uint8Array): string {
 export function parseContainer(buffer: ArrayBuffer | SharedArrayBuffer, label: string): Container {
   const bytes = new Uint8Array(buffer);
   const bad = (what: string): Error =>
-    new Error(`lion: index file '${label}' ${what}; hint: the file is truncated or corrupted, rebuild the index with 'lion index'`);
+    new Error(
+      `lion: index file '${label}' ${what}; hint: the file is truncated or corrupted, rebuild the index with 'lion index'`,
+    );
   if (bytes.length < 32) throw bad(`is too short (${bytes.length} bytes)`);
   const magic = Buffer.from(bytes.subarray(0, 8)).toString('latin1');
   if (magic !== CONTAINER_MAGIC) throw bad(`does not start with Lion's magic number`);
   const dv = new DataView(buffer);
   const version = dv.getUint32(8, true);
   if (version !== CONTAINER_VERSION)
-    throw new Error(`lion: index file '${label}' has container version ${version}; this Lion reads version ${CONTAINER_VERSION}; hint: rebuild the index with this Lion`);
+    throw new Error(
+      `lion: index file '${label}' has container version ${version}; this Lion reads version ${CONTAINER_VERSION}; hint: rebuild the index with this Lion`,
+    );
   const end = bytes.length;
   if (Buffer.from(bytes.subarray(end - 4, end)).toString('latin1') !== 'LEND') throw bad('has no end marker');
   const footerAt = dv.getUint32(end - 16, true) + dv.getUint32(end - 12, true) * 2 ** 32;
@@ -197,7 +205,8 @@ export function parseContainer(buffer: ArrayBuffer | SharedArrayBuffer, label: s
   const sections = new Map<string, SectionArray>();
   for (const s of footer.sections) {
     const Ctor = CTORS[s.dtype];
-    if (!Ctor || s.offset % 8 !== 0 || s.offset + s.length * Ctor.BYTES_PER_ELEMENT > footerAt) throw bad(`has a bad section '${s.name}'`);
+    if (!Ctor || s.offset % 8 !== 0 || s.offset + s.length * Ctor.BYTES_PER_ELEMENT > footerAt)
+      throw bad(`has a bad section '${s.name}'`);
     // views over a shared buffer work the same; the cast only widens the constructor's parameter
     sections.set(s.name, new Ctor(buffer as ArrayBuffer, s.offset, s.length));
   }
@@ -205,8 +214,16 @@ export function parseContainer(buffer: ArrayBuffer | SharedArrayBuffer, label: s
 }
 
 /** A section by name and dtype, or a clear error. */
-export function sectionOf<D extends SectionDtype>(c: Container, name: string, dtype: D, label: string): InstanceType<(typeof CTORS)[D]> {
+export function sectionOf<D extends SectionDtype>(
+  c: Container,
+  name: string,
+  dtype: D,
+  label: string,
+): InstanceType<(typeof CTORS)[D]> {
   const s = c.sections.get(name);
-  if (!s || dtypeOf(s) !== dtype) throw new Error(`lion: index file '${label}' lacks section '${name}' (${dtype}); hint: rebuild the index with this Lion`);
+  if (!s || dtypeOf(s) !== dtype)
+    throw new Error(
+      `lion: index file '${label}' lacks section '${name}' (${dtype}); hint: rebuild the index with this Lion`,
+    );
   return s as InstanceType<(typeof CTORS)[D]>;
 }

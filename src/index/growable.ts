@@ -5,7 +5,9 @@
 
 type Ctor<T> = { new (n: number): T };
 
-export class Growable<T extends Uint8Array | Int8Array | Uint16Array | Uint32Array | Int32Array | Float32Array | Float64Array> {
+export class Growable<
+  T extends Uint8Array | Int8Array | Uint16Array | Uint32Array | Int32Array | Float32Array | Float64Array,
+> {
   #a: T;
   length = 0;
   readonly #ctor: Ctor<T>;

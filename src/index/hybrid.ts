@@ -23,7 +23,11 @@ export interface HybridOptions extends SearchOptions {
 }
 
 /** Fuses two runs as `hybridSearch` does. */
-export function fuseRuns(sparse: Run, dense: Run, opts: Pick<HybridOptions, 'fusion' | 'rrfK' | 'weights' | 'normalisation' | 'k'>): Run {
+export function fuseRuns(
+  sparse: Run,
+  dense: Run,
+  opts: Pick<HybridOptions, 'fusion' | 'rrfK' | 'weights' | 'normalisation' | 'k'>,
+): Run {
   return (opts.fusion ?? 'rrf') === 'rrf'
     ? rrf([sparse, dense], opts.rrfK ?? 60, { depth: opts.k })
     : fuseLinear([sparse, dense], opts.weights ?? [0.5, 0.5], opts.normalisation ?? 'minmax', { depth: opts.k });

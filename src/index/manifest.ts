@@ -3,7 +3,17 @@
  * file. Written last and atomically, so a folder with a manifest is a complete index.
  * @module
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  openSync,
+  fsyncSync,
+  closeSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Paradigm, VectorIdentity } from './types.ts';
 import { readWhole, sha256 } from './format.ts';
@@ -55,16 +65,23 @@ export const MANIFEST = 'manifest.json';
 /** Reads and validates `dir/manifest.json`. */
 export function readManifest(dir: string): IndexManifest {
   const path = join(dir, MANIFEST);
-  if (!existsSync(path)) throw new Error(`lion: no index at '${dir}' (missing ${MANIFEST}); hint: build one with 'lion index'`);
+  if (!existsSync(path))
+    throw new Error(`lion: no index at '${dir}' (missing ${MANIFEST}); hint: build one with 'lion index'`);
   let m: IndexManifest;
   try {
     m = JSON.parse(readFileSync(path, 'utf8')) as IndexManifest;
   } catch (e) {
-    throw new Error(`lion: index manifest '${path}' is not valid JSON (${(e as Error).message}); hint: rebuild the index with 'lion index'`, { cause: e });
+    throw new Error(
+      `lion: index manifest '${path}' is not valid JSON (${(e as Error).message}); hint: rebuild the index with 'lion index'`,
+      { cause: e },
+    );
   }
-  if (m.format !== INDEX_FORMAT) throw new Error(`lion: '${path}' is not a Lion index manifest (format '${String(m.format)}')`);
+  if (m.format !== INDEX_FORMAT)
+    throw new Error(`lion: '${path}' is not a Lion index manifest (format '${String(m.format)}')`);
   if (m.formatVersion !== INDEX_FORMAT_VERSION)
-    throw new Error(`lion: index '${dir}' has format version ${m.formatVersion}; this Lion reads version ${INDEX_FORMAT_VERSION}; hint: rebuild the index with this Lion`);
+    throw new Error(
+      `lion: index '${dir}' has format version ${m.formatVersion}; this Lion reads version ${INDEX_FORMAT_VERSION}; hint: rebuild the index with this Lion`,
+    );
   return m;
 }
 
@@ -72,17 +89,30 @@ export function readManifest(dir: string): IndexManifest {
  * Reads one index file whole (one read, optionally into shared memory) and checks its size and
  * sha256 against the manifest.
  */
-export function readChecked(dir: string, m: IndexManifest, name: string, shared = false): ArrayBuffer | SharedArrayBuffer {
+export function readChecked(
+  dir: string,
+  m: IndexManifest,
+  name: string,
+  shared = false,
+): ArrayBuffer | SharedArrayBuffer {
   const entry = m.files[name];
-  if (!entry) throw new Error(`lion: index manifest '${join(dir, MANIFEST)}' lists no file '${name}'; hint: rebuild the index with 'lion index'`);
+  if (!entry)
+    throw new Error(
+      `lion: index manifest '${join(dir, MANIFEST)}' lists no file '${name}'; hint: rebuild the index with 'lion index'`,
+    );
   const path = join(dir, name);
-  if (!existsSync(path)) throw new Error(`lion: index file '${path}' is missing; hint: rebuild the index with 'lion index'`);
+  if (!existsSync(path))
+    throw new Error(`lion: index file '${path}' is missing; hint: rebuild the index with 'lion index'`);
   const { buffer, bytes } = readWhole(path, shared);
   if (bytes.length !== entry.bytes)
-    throw new Error(`lion: index file '${path}' has ${bytes.length} bytes, its manifest says ${entry.bytes}: the file is truncated or was changed; hint: rebuild the index with 'lion index'`);
+    throw new Error(
+      `lion: index file '${path}' has ${bytes.length} bytes, its manifest says ${entry.bytes}: the file is truncated or was changed; hint: rebuild the index with 'lion index'`,
+    );
   const got = sha256(bytes);
   if (got !== entry.sha256)
-    throw new Error(`lion: index file '${path}' fails its checksum (sha256 ${got.slice(0, 16)}…, manifest ${entry.sha256.slice(0, 16)}…): the file is corrupted; hint: rebuild the index with 'lion index'`);
+    throw new Error(
+      `lion: index file '${path}' fails its checksum (sha256 ${got.slice(0, 16)}…, manifest ${entry.sha256.slice(0, 16)}…): the file is corrupted; hint: rebuild the index with 'lion index'`,
+    );
   return buffer;
 }
 

@@ -10,10 +10,12 @@ export function formatTrecRun(run: Run, tag = 'lion'): string {
   if (/\s/.test(tag) || !tag) throw new Error(`lion search: run tag '${tag}' must be one word; hint: drop the spaces`);
   const lines: string[] = [];
   for (const [qid, hits] of run) {
-    if (/\s/.test(qid)) throw new Error(`lion search: query id '${qid}' contains whitespace; hint: TREC runs need single-word ids`);
+    if (/\s/.test(qid))
+      throw new Error(`lion search: query id '${qid}' contains whitespace; hint: TREC runs need single-word ids`);
     for (let i = 0; i < hits.length; i++) {
       const h = hits[i]!;
-      if (/\s/.test(h.docId)) throw new Error(`lion search: doc id '${h.docId}' contains whitespace; hint: TREC runs need single-word ids`);
+      if (/\s/.test(h.docId))
+        throw new Error(`lion search: doc id '${h.docId}' contains whitespace; hint: TREC runs need single-word ids`);
       lines.push(`${qid} Q0 ${h.docId} ${i + 1} ${Number(h.score.toPrecision(9))} ${tag}`);
     }
   }

@@ -29,18 +29,28 @@ export interface SearchOptions extends SparseSearchOptions, DenseSearchOptions {
 }
 
 /** Searches a batch of labelled query vectors and returns a run (query order kept). */
-export async function searchIndex(index: AnyIndex, queries: readonly Labelled<SparseVector | Float32Array>[], opts: SearchOptions): Promise<Run> {
+export async function searchIndex(
+  index: AnyIndex,
+  queries: readonly Labelled<SparseVector | Float32Array>[],
+  opts: SearchOptions,
+): Promise<Run> {
   index.checkIdentity(opts.identity);
   let raw: RawHits[];
   if (index instanceof DenseIndex) {
     const vs = queries.map((q, i) => {
-      if (!(q.vector instanceof Float32Array)) throw new Error(`lion search: query '${q.id}' (${i + 1}) is sparse but index '${index.dir}' is dense; hint: use query vectors of the index's paradigm`);
+      if (!(q.vector instanceof Float32Array))
+        throw new Error(
+          `lion search: query '${q.id}' (${i + 1}) is sparse but index '${index.dir}' is dense; hint: use query vectors of the index's paradigm`,
+        );
       return q.vector;
     });
     raw = await index.searchBatch(vs, opts.k, opts);
   } else {
     const vs = queries.map((q, i) => {
-      if (q.vector instanceof Float32Array) throw new Error(`lion search: query '${q.id}' (${i + 1}) is dense but index '${index.dir}' is sparse; hint: use query vectors of the index's paradigm`);
+      if (q.vector instanceof Float32Array)
+        throw new Error(
+          `lion search: query '${q.id}' (${i + 1}) is dense but index '${index.dir}' is sparse; hint: use query vectors of the index's paradigm`,
+        );
       return q.vector;
     });
     // starting a worker costs ~0.5 s from sources, so small batches stay on this thread
@@ -48,7 +58,12 @@ export async function searchIndex(index: AnyIndex, queries: readonly Labelled<Sp
     if (threads > 1 && index.buffers.postings instanceof SharedArrayBuffer) {
       const pool = new SparsePool(index, threads);
       try {
-        raw = await pool.search(vs, opts.k, opts, queries.map((q) => `query '${q.id}'`));
+        raw = await pool.search(
+          vs,
+          opts.k,
+          opts,
+          queries.map((q) => `query '${q.id}'`),
+        );
       } finally {
         await pool.close();
       }
@@ -90,7 +105,8 @@ export class SparsePool {
   readonly #pending = new Map<number, { resolve: (r: RawHits[]) => void; reject: (e: Error) => void }>();
 
   constructor(index: SparseIndex, threads: number) {
-    if (!(index.buffers.postings instanceof SharedArrayBuffer)) throw new Error('lion search: a worker pool needs an index loaded with { shared: true }');
+    if (!(index.buffers.postings instanceof SharedArrayBuffer))
+      throw new Error('lion search: a worker pool needs an index loaded with { shared: true }');
     const init: WorkerInit = { manifest: index.manifest, buffers: index.buffers, dir: index.dir };
     this.#workers = Array.from({ length: threads }, () => {
       const w = spawn(init);
@@ -117,17 +133,32 @@ export class SparsePool {
   }
 
   /** Searches all queries; results in query order. */
-  async search(queries: readonly SparseVector[], k: number, opts: SparseSearchOptions = {}, labels?: string[]): Promise<RawHits[]> {
+  async search(
+    queries: readonly SparseVector[],
+    k: number,
+    opts: SparseSearchOptions = {},
+    labels?: string[],
+  ): Promise<RawHits[]> {
     const out: RawHits[] = new Array<RawHits>(queries.length);
     const chunk = Math.max(1, Math.min(64, Math.ceil(queries.length / (this.#workers.length * 8))));
     let at = 0;
-    const algo = { algorithm: opts.algorithm, alpha: opts.alpha, fallback: opts.fallback } satisfies SparseSearchOptions;
+    const algo = {
+      algorithm: opts.algorithm,
+      alpha: opts.alpha,
+      fallback: opts.fallback,
+    } satisfies SparseSearchOptions;
     await Promise.all(
       this.#workers.map(async (w) => {
         while (at < queries.length) {
           const start = at;
           at = Math.min(queries.length, at + chunk);
-          const qs = queries.slice(start, at).map((q, i) => ({ indices: q.indices, values: q.values, label: labels?.[start + i] ?? `query ${start + i + 1}` }));
+          const qs = queries
+            .slice(start, at)
+            .map((q, i) => ({
+              indices: q.indices,
+              values: q.values,
+              label: labels?.[start + i] ?? `query ${start + i + 1}`,
+            }));
           const res = await this.#run(w, { id: this.#next++, queries: qs, k, opts: algo });
           res.forEach((r, i) => (out[start + i] = r));
         }

@@ -20,5 +20,9 @@ export interface TokenizerInfo {
 export function readTokenizerInfo(path: string): TokenizerInfo {
   const tok = loadTokenizer(path);
   const tokens = Array.from({ length: tok.vocabSize }, (_, i) => tok.idToToken(i));
-  return { tokens, vocabSize: tok.vocabSize, identity: { tokenizer: basename(tok.path), tokenizerHash: tok.fingerprint, tokenizerFile: resolve(tok.path) } };
+  return {
+    tokens,
+    vocabSize: tok.vocabSize,
+    identity: { tokenizer: basename(tok.path), tokenizerHash: tok.fingerprint, tokenizerFile: resolve(tok.path) },
+  };
 }

@@ -25,49 +25,79 @@ function fail(where: string, what: string, hint: string): Error {
 }
 
 /** Parses one line of a vector file; `expect` fixes the paradigm once known. */
-export function parseVectorLine(line: string, where: string, expect?: Paradigm): { id: string; vector: AnyVector; paradigm: Paradigm } {
+export function parseVectorLine(
+  line: string,
+  where: string,
+  expect?: Paradigm,
+): { id: string; vector: AnyVector; paradigm: Paradigm } {
   let o: unknown;
   try {
     o = JSON.parse(line);
   } catch (e) {
     throw fail(where, `not valid JSON (${(e as Error).message})`, 'each line must be one JSON object');
   }
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw fail(where, 'not a JSON object', 'each line must be {"id", "indices", "values"} or {"id", "vector"}');
+  if (o === null || typeof o !== 'object' || Array.isArray(o))
+    throw fail(where, 'not a JSON object', 'each line must be {"id", "indices", "values"} or {"id", "vector"}');
   const r = o as Record<string, unknown>;
   const rawId = r.id ?? r._id;
-  if (typeof rawId !== 'string' && typeof rawId !== 'number') throw fail(where, `missing or bad "id" '${JSON.stringify(rawId)}'`, 'each line needs a string id');
+  if (typeof rawId !== 'string' && typeof rawId !== 'number')
+    throw fail(where, `missing or bad "id" '${JSON.stringify(rawId)}'`, 'each line needs a string id');
   const id = String(rawId);
   if ('indices' in r || 'values' in r) {
-    if (expect === 'dense') throw fail(where, 'a sparse vector in a dense file', 'do not mix sparse and dense vectors in one file');
+    if (expect === 'dense')
+      throw fail(where, 'a sparse vector in a dense file', 'do not mix sparse and dense vectors in one file');
     const { indices, values } = r;
-    if (!Array.isArray(indices) || !Array.isArray(values)) throw fail(where, '"indices" and "values" must be arrays', 'write {"id", "indices": [..], "values": [..]}');
-    if (indices.length !== values.length) throw fail(where, `${indices.length} indices but ${values.length} values`, 'indices and values pair up one to one');
+    if (!Array.isArray(indices) || !Array.isArray(values))
+      throw fail(where, '"indices" and "values" must be arrays', 'write {"id", "indices": [..], "values": [..]}');
+    if (indices.length !== values.length)
+      throw fail(
+        where,
+        `${indices.length} indices but ${values.length} values`,
+        'indices and values pair up one to one',
+      );
     const ix = new Uint32Array(indices.length);
     const vs = new Float32Array(values.length);
     for (let i = 0; i < indices.length; i++) {
       const t = indices[i] as unknown;
       const v = values[i] as unknown;
-      if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t >= 2 ** 32) throw fail(where, `index '${String(t)}' at position ${i} is not a term id`, 'indices are non-negative integers');
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw fail(where, `value '${String(v)}' at position ${i} is not a finite number`, 'values are numbers');
-      if (i > 0 && t <= ix[i - 1]!) throw fail(where, `indices out of order at position ${i} ('${t}')`, 'sparse indices must be strictly ascending');
+      if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t >= 2 ** 32)
+        throw fail(
+          where,
+          `index '${String(t)}' at position ${i} is not a term id`,
+          'indices are non-negative integers',
+        );
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw fail(where, `value '${String(v)}' at position ${i} is not a finite number`, 'values are numbers');
+      if (i > 0 && t <= ix[i - 1]!)
+        throw fail(
+          where,
+          `indices out of order at position ${i} ('${t}')`,
+          'sparse indices must be strictly ascending',
+        );
       ix[i] = t;
       vs[i] = v;
     }
     return { id, vector: { indices: ix, values: vs }, paradigm: 'sparse' };
   }
   if ('vector' in r) {
-    if (expect === 'sparse') throw fail(where, 'a dense vector in a sparse file', 'do not mix sparse and dense vectors in one file');
+    if (expect === 'sparse')
+      throw fail(where, 'a dense vector in a sparse file', 'do not mix sparse and dense vectors in one file');
     const v = r.vector;
     if (!Array.isArray(v)) throw fail(where, '"vector" must be an array of numbers', 'write {"id", "vector": [..]}');
     const out = new Float32Array(v.length);
     for (let i = 0; i < v.length; i++) {
       const x = v[i] as unknown;
-      if (typeof x !== 'number' || !Number.isFinite(x)) throw fail(where, `value '${String(x)}' at position ${i} is not a finite number`, 'vectors hold numbers');
+      if (typeof x !== 'number' || !Number.isFinite(x))
+        throw fail(where, `value '${String(x)}' at position ${i} is not a finite number`, 'vectors hold numbers');
       out[i] = x;
     }
     return { id, vector: out, paradigm: 'dense' };
   }
-  throw fail(where, 'neither "indices"/"values" nor "vector"', 'each line must be {"id", "indices", "values"} or {"id", "vector"}');
+  throw fail(
+    where,
+    'neither "indices"/"values" nor "vector"',
+    'each line must be {"id", "indices", "values"} or {"id", "vector"}',
+  );
 }
 
 /** The identity stated by a sidecar `<path>.meta.json`, if there is one. */
@@ -91,7 +121,8 @@ export class VectorFile {
   paradigm: Paradigm | undefined;
 
   constructor(path: string, expect?: Paradigm) {
-    if (!existsSync(path)) throw new Error(`lion: vector file '${path}' does not exist; hint: write it with 'lion encode'`);
+    if (!existsSync(path))
+      throw new Error(`lion: vector file '${path}' does not exist; hint: write it with 'lion encode'`);
     this.path = path;
     this.meta = sidecarMeta(path);
     this.paradigm = expect ?? this.meta?.paradigm;

@@ -35,12 +35,25 @@ const lines = (prefix: string, n: number, nnz: number) =>
   });
 const docs = join(dir, 'docs.jsonl');
 const queries = join(dir, 'queries.jsonl');
-writeFileSync(docs, [JSON.stringify({ _meta: { model: 'lion-sp-tiny', paradigm: 'sparse' } }), ...lines('d', 400, 30)].join('\n') + '\n');
+writeFileSync(
+  docs,
+  [JSON.stringify({ _meta: { model: 'lion-sp-tiny', paradigm: 'sparse' } }), ...lines('d', 400, 30)].join('\n') + '\n',
+);
 writeFileSync(queries, lines('q', 150, 10).join('\n') + '\n');
 
 test('lion index → search → export on sparse vectors', async () => {
   const idx = join(dir, 'sparse-idx');
-  const { stderr } = await cli(['index', '--vectors', docs, '--paradigm', 'sparse', '--output', idx, '--tokenizer', LLAMA3]);
+  const { stderr } = await cli([
+    'index',
+    '--vectors',
+    docs,
+    '--paradigm',
+    'sparse',
+    '--output',
+    idx,
+    '--tokenizer',
+    LLAMA3,
+  ]);
   assert.match(stderr, /sparse index: 400 documents/);
   assert.match(stderr, /bytes\/posting: postings \d+\.\d+/);
   const m = JSON.parse(readFileSync(join(idx, 'manifest.json'), 'utf8'));
@@ -52,8 +65,39 @@ test('lion index → search → export on sparse vectors', async () => {
   const b = join(dir, 'b.trec');
   const c = join(dir, 'c.trec');
   await cli(['search', '--index', idx, '--query-vectors', queries, '--k', '20', '--output', a, '--tag', 'bmp']);
-  await cli(['search', '--index', idx, '--query-vectors', queries, '--k', '20', '--exact', '--threads', '1', '--output', b, '--tag', 'bmp']);
-  await cli(['search', '--index', idx, '--query-vectors', queries, '--k', '20', '--algorithm', 'maxscore', '--threads', '2', '--output', c, '--tag', 'bmp']);
+  await cli([
+    'search',
+    '--index',
+    idx,
+    '--query-vectors',
+    queries,
+    '--k',
+    '20',
+    '--exact',
+    '--threads',
+    '1',
+    '--output',
+    b,
+    '--tag',
+    'bmp',
+  ]);
+  await cli([
+    'search',
+    '--index',
+    idx,
+    '--query-vectors',
+    queries,
+    '--k',
+    '20',
+    '--algorithm',
+    'maxscore',
+    '--threads',
+    '2',
+    '--output',
+    c,
+    '--tag',
+    'bmp',
+  ]);
   const ra = readFileSync(a, 'utf8');
   assert.equal(ra, readFileSync(b, 'utf8'));
   assert.equal(ra, readFileSync(c, 'utf8'));
@@ -70,43 +114,126 @@ test('lion index → search → export on sparse vectors', async () => {
   const body = JSON.parse(osl[1]!) as { doc_id: string; sparse_embedding: Record<string, number> };
   const tok = HfTokenizer.fromFile(LLAMA3);
   const d0 = JSON.parse(readFileSync(docs, 'utf8').split('\n')[1]!) as { indices: number[]; values: number[] };
-  assert.deepEqual(Object.keys(body.sparse_embedding).sort(), d0.indices.map((t) => tok.idToToken(t)!.replaceAll('.', '\u2024')).sort());
+  assert.deepEqual(
+    Object.keys(body.sparse_embedding).sort(),
+    d0.indices.map((t) => tok.idToToken(t)!.replaceAll('.', '\u2024')).sort(),
+  );
   const es = join(dir, 'es.ndjson');
-  await cli(['export', '--index', idx, '--format', 'elasticsearch', '--output', es, '--mapping', join(dir, 'es-mapping.json')]);
-  assert.equal(JSON.parse(readFileSync(join(dir, 'es-mapping.json'), 'utf8')).mappings.properties.sparse_embedding.type, 'sparse_vector');
+  await cli([
+    'export',
+    '--index',
+    idx,
+    '--format',
+    'elasticsearch',
+    '--output',
+    es,
+    '--mapping',
+    join(dir, 'es-mapping.json'),
+  ]);
+  assert.equal(
+    JSON.parse(readFileSync(join(dir, 'es-mapping.json'), 'utf8')).mappings.properties.sparse_embedding.type,
+    'sparse_vector',
+  );
   const qd = join(dir, 'qd.jsonl');
   await cli(['export', '--index', idx, '--format', 'qdrant', '--output', qd, '--batch-size', '64']);
-  const ql = readFileSync(qd, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { points: { id: number; vector: { sparse_embedding: { indices: number[] } }; payload: { doc_id: string } }[] });
-  assert.deepEqual(ql.map((l) => l.points.length), [64, 64, 64, 64, 64, 64, 16]);
+  const ql = readFileSync(qd, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          points: { id: number; vector: { sparse_embedding: { indices: number[] } }; payload: { doc_id: string } }[];
+        },
+    );
+  assert.deepEqual(
+    ql.map((l) => l.points.length),
+    [64, 64, 64, 64, 64, 64, 16],
+  );
   assert.deepEqual(ql[0]!.points[0]!.vector.sparse_embedding.indices, d0.indices);
   assert.equal(ql[6]!.points[15]!.payload.doc_id, 'd399');
 });
 
 test('lion index / search on dense vectors, and the refusals', async () => {
   const dv = join(dir, 'dense.jsonl');
-  writeFileSync(dv, Array.from({ length: 300 }, (_, i) => JSON.stringify({ id: `e${i}`, vector: Array.from({ length: 12 }, (_, j) => Math.cos(i * 7 + j)) })).join('\n') + '\n');
+  writeFileSync(
+    dv,
+    Array.from({ length: 300 }, (_, i) =>
+      JSON.stringify({ id: `e${i}`, vector: Array.from({ length: 12 }, (_, j) => Math.cos(i * 7 + j)) }),
+    ).join('\n') + '\n',
+  );
   const dq = join(dir, 'dq.jsonl');
-  writeFileSync(dq, Array.from({ length: 4 }, (_, i) => JSON.stringify({ id: `x${i}`, vector: Array.from({ length: 12 }, (_, j) => Math.sin(i + j)) })).join('\n') + '\n');
+  writeFileSync(
+    dq,
+    Array.from({ length: 4 }, (_, i) =>
+      JSON.stringify({ id: `x${i}`, vector: Array.from({ length: 12 }, (_, j) => Math.sin(i + j)) }),
+    ).join('\n') + '\n',
+  );
   writeFileSync(`${dq}.meta.json`, JSON.stringify({ model: 'another-model' }));
   const idx = join(dir, 'dense-idx');
-  await cli(['index', '--vectors', dv, '--paradigm', 'dense', '--dtype', 'int8', '--output', idx, '--model-id', 'lion-ds-tiny']);
-  await fails(['search', '--index', idx, '--query-vectors', dq, '--k', '3', '--output', join(dir, 'd.trec')], /query vectors come from model 'another-model' but index .* was built from model 'lion-ds-tiny'/);
-  await cli(['search', '--index', idx, '--query-vectors', dq, '--k', '3', '--model-id', 'lion-ds-tiny', '--output', join(dir, 'd.trec')]);
+  await cli([
+    'index',
+    '--vectors',
+    dv,
+    '--paradigm',
+    'dense',
+    '--dtype',
+    'int8',
+    '--output',
+    idx,
+    '--model-id',
+    'lion-ds-tiny',
+  ]);
+  await fails(
+    ['search', '--index', idx, '--query-vectors', dq, '--k', '3', '--output', join(dir, 'd.trec')],
+    /query vectors come from model 'another-model' but index .* was built from model 'lion-ds-tiny'/,
+  );
+  await cli([
+    'search',
+    '--index',
+    idx,
+    '--query-vectors',
+    dq,
+    '--k',
+    '3',
+    '--model-id',
+    'lion-ds-tiny',
+    '--output',
+    join(dir, 'd.trec'),
+  ]);
   assert.equal(readFileSync(join(dir, 'd.trec'), 'utf8').trimEnd().split('\n').length, 12);
 
   const bad = join(dir, 'bad.jsonl');
   writeFileSync(bad, '{"id":"a","indices":[1,2],"values":[1,1]}\n{"id":"b","indices":[3,2],"values":[1,1]}\n');
-  await fails(['index', '--vectors', bad, '--paradigm', 'sparse', '--output', join(dir, 'bad-idx')], /bad\.jsonl:2: indices out of order at position 1/);
-  await fails(['index', '--vectors', join(dir, 'nope.jsonl'), '--paradigm', 'sparse', '--output', join(dir, 'x')], /vector file '.*nope\.jsonl' does not exist/);
+  await fails(
+    ['index', '--vectors', bad, '--paradigm', 'sparse', '--output', join(dir, 'bad-idx')],
+    /bad\.jsonl:2: indices out of order at position 1/,
+  );
+  await fails(
+    ['index', '--vectors', join(dir, 'nope.jsonl'), '--paradigm', 'sparse', '--output', join(dir, 'x')],
+    /vector file '.*nope\.jsonl' does not exist/,
+  );
   await fails(['index', '--model', dir, '--paradigm', 'sparse', '--output', join(dir, 'x')], /--model needs --corpus/);
-  await fails(['search', '--index', idx, '--queries', queries, '--k', '3', '--output', join(dir, 'y')], /--queries needs --model DIR/);
+  await fails(
+    ['search', '--index', idx, '--queries', queries, '--k', '3', '--output', join(dir, 'y')],
+    /--queries needs --model DIR/,
+  );
 });
 
 test('lion index --model --corpus and lion search --queries --model encode with a tiny model', async () => {
   const model = join(dir, 'model');
-  makeModel(model, { hidden: 32, layers: 1, heads: 4, intermediate: 64 }, HfTokenizer.fromFile(resolveTokenizer('llama3')), 1);
+  makeModel(
+    model,
+    { hidden: 32, layers: 1, heads: 4, intermediate: 64 },
+    HfTokenizer.fromFile(resolveTokenizer('llama3')),
+    1,
+  );
   const corpus = join(dir, 'corpus.jsonl');
-  writeFileSync(corpus, ['apples and pears', 'the capital of France', 'sparse retrieval with llamas', 'a dense vector'].map((t, i) => JSON.stringify({ _id: `c${i}`, title: '', text: t })).join('\n') + '\n');
+  writeFileSync(
+    corpus,
+    ['apples and pears', 'the capital of France', 'sparse retrieval with llamas', 'a dense vector']
+      .map((t, i) => JSON.stringify({ _id: `c${i}`, title: '', text: t }))
+      .join('\n') + '\n',
+  );
   const qs = join(dir, 'q-text.jsonl');
   writeFileSync(qs, JSON.stringify({ _id: 'q1', text: 'capital of France' }) + '\n');
   for (const paradigm of ['sparse', 'dense']) {
@@ -127,6 +254,9 @@ for (const cmd of ['index', 'search', 'export']) {
   test(`docs/cli/${cmd}.md shows the current --help`, async () => {
     const { stdout } = await cli([cmd, '--help']);
     const doc = readFileSync(join(repoRoot, `docs/cli/${cmd}.md`), 'utf8');
-    assert.ok(doc.includes('```text\n' + stdout + '```'), `regenerate the Usage block of docs/cli/${cmd}.md from 'lion ${cmd} --help'`);
+    assert.ok(
+      doc.includes('```text\n' + stdout + '```'),
+      `regenerate the Usage block of docs/cli/${cmd}.md from 'lion ${cmd} --help'`,
+    );
   });
 }

@@ -26,7 +26,11 @@ function brute(q: Float32Array, k: number, data = rows): { docs: number[]; score
 
 async function build(dtype: 'f32' | 'f16' | 'int8'): Promise<DenseIndex> {
   const dir = join(tmp(), dtype);
-  await buildDenseIndex(dir, rows.map((v, i) => ({ id: `d${i}`, vector: v })), { dtype });
+  await buildDenseIndex(
+    dir,
+    rows.map((v, i) => ({ id: `d${i}`, vector: v })),
+    { dtype },
+  );
   return DenseIndex.load(dir);
 }
 
@@ -39,7 +43,9 @@ test('dense f32 exact top-k equals float64 brute force, torch and js, in blocks'
       res.forEach((got, qi) => {
         const want = brute(queries[qi]!, k);
         assert.deepEqual(Array.from(got.docs), want.docs, `${backend} k=${k} q=${qi}`);
-        got.scores.forEach((s, i) => assert.ok(Math.abs(s - want.scores[i]!) < 1e-5, `${backend} score ${s} vs ${want.scores[i]}`));
+        got.scores.forEach((s, i) =>
+          assert.ok(Math.abs(s - want.scores[i]!) < 1e-5, `${backend} score ${s} vs ${want.scores[i]}`),
+        );
       });
     }
   }
@@ -47,7 +53,10 @@ test('dense f32 exact top-k equals float64 brute force, torch and js, in blocks'
 });
 
 test('f16 and int8 storage stay close to exact', async () => {
-  for (const [dtype, tol] of [['f16', 0.02], ['int8', 0.2]] as const) {
+  for (const [dtype, tol] of [
+    ['f16', 0.02],
+    ['int8', 0.2],
+  ] as const) {
     const idx = await build(dtype);
     const res = await idx.searchBatch(queries, 10, { backend: 'js' });
     // libtorch widens the stored rows itself: same top-k as the JS path

@@ -28,7 +28,12 @@ export function tmp(prefix = 'lion-index-'): string {
  * max(1, round(w / (max / levels))), query weights round(q / (qmax / 65535)), integer dot products,
  * order by score descending then doc number ascending.
  */
-export function bruteForce(docs: readonly SparseVector[], q: SparseVector, k: number, bits: 8 | 16 = 8): { docs: number[]; ints: number[] } {
+export function bruteForce(
+  docs: readonly SparseVector[],
+  q: SparseVector,
+  k: number,
+  bits: 8 | 16 = 8,
+): { docs: number[]; ints: number[] } {
   let max = 0;
   for (const d of docs) for (const v of d.values) if (v > max) max = v;
   const levels = bits === 8 ? 255 : 65535;
@@ -61,7 +66,8 @@ export async function bm25Vectors(dir: string, qrelsFile = 'qrels/test.tsv') {
   const bm25 = await Bm25Index.build(readBeirCorpus(join(dir, 'corpus.jsonl')));
   const qrels = await readBeirQrels(join(dir, qrelsFile));
   const queries: { id: string; vector: SparseVector }[] = [];
-  for await (const q of readBeirQueries(join(dir, 'queries.jsonl'))) if (qrels.has(q.id)) queries.push({ id: q.id, vector: bm25.encodeQuery(q.text) });
+  for await (const q of readBeirQueries(join(dir, 'queries.jsonl')))
+    if (qrels.has(q.id)) queries.push({ id: q.id, vector: bm25.encodeQuery(q.text) });
   const docs = Array.from({ length: bm25.size }, (_, i) => ({ id: bm25.docIds[i]!, vector: bm25.documentVector(i) }));
   return { docs, queries, qrels, vocabSize: bm25.terms.length };
 }

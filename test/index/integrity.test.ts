@@ -30,7 +30,11 @@ test('a bit flip in any index file is caught by its checksum', async () => {
     const bytes = readFileSync(p);
     bytes[Math.floor(bytes.length / 2)]! ^= 0x10;
     writeFileSync(p, bytes);
-    assert.throws(() => SparseIndex.load(dir), new RegExp(`${name.replace('.', '\\.')}' fails its checksum .*corrupted; hint: rebuild`), name);
+    assert.throws(
+      () => SparseIndex.load(dir),
+      new RegExp(`${name.replace('.', '\\.')}' fails its checksum .*corrupted; hint: rebuild`),
+      name,
+    );
   }
 });
 
@@ -38,7 +42,10 @@ test('a truncated index file is detected with a clear message', async () => {
   const dir = await fresh();
   const p = join(dir, 'postings.bin');
   truncateSync(p, statSync(p).size - 100);
-  assert.throws(() => SparseIndex.load(dir), /postings\.bin' has \d+ bytes, its manifest says \d+: the file is truncated/);
+  assert.throws(
+    () => SparseIndex.load(dir),
+    /postings\.bin' has \d+ bytes, its manifest says \d+: the file is truncated/,
+  );
 });
 
 test('an unknown format version and a missing manifest are refused', async () => {
@@ -53,20 +60,39 @@ test('the build is atomic: no temporary folders are left, a rebuild replaces the
   const dir = await fresh();
   await buildSparseIndex(dir, docs.slice(0, 10), { vocabSize: 2000 });
   assert.equal(SparseIndex.load(dir).size, 10);
-  assert.deepEqual(readdirSync(join(dir, '..')).filter((f) => f.startsWith('.')), []);
+  assert.deepEqual(
+    readdirSync(join(dir, '..')).filter((f) => f.startsWith('.')),
+    [],
+  );
   assert.ok(!existsSync(join(dir, '.build')));
 });
 
 test('queries from another model or tokenizer are refused', async () => {
   const idx = SparseIndex.load(await fresh());
   const q = [queries[0]!];
-  await assert.rejects(searchIndex(idx, q, { k: 5, identity: { model: 'other-model' } }), /query vectors come from model 'other-model' but index .* was built from model 'lion-sp-test'/);
-  await assert.rejects(searchIndex(idx, q, { k: 5, identity: { tokenizer: 'x.json', tokenizerHash: 'fff' } }), /tokenizerHash 'fff'/);
+  await assert.rejects(
+    searchIndex(idx, q, { k: 5, identity: { model: 'other-model' } }),
+    /query vectors come from model 'other-model' but index .* was built from model 'lion-sp-test'/,
+  );
+  await assert.rejects(
+    searchIndex(idx, q, { k: 5, identity: { tokenizer: 'x.json', tokenizerHash: 'fff' } }),
+    /tokenizerHash 'fff'/,
+  );
   // same fingerprint, other file name (another machine): accepted
-  const ok = await searchIndex(idx, q, { k: 5, identity: { tokenizer: 'elsewhere.json', tokenizerHash: 'abc123', model: 'lion-sp-test' } });
+  const ok = await searchIndex(idx, q, {
+    k: 5,
+    identity: { tokenizer: 'elsewhere.json', tokenizerHash: 'abc123', model: 'lion-sp-test' },
+  });
   assert.equal(ok.get('q0')!.length, 5);
   // a term id beyond the vocabulary means another tokenizer
-  await assert.rejects(searchIndex(idx, [{ id: 'x', vector: { indices: Uint32Array.from([5, 128000]), values: Float32Array.from([1, 1]) } }], { k: 5 }), /term id '128000' but the index's vocabulary has 2000 terms; hint: the query vectors come from another tokenizer/);
+  await assert.rejects(
+    searchIndex(
+      idx,
+      [{ id: 'x', vector: { indices: Uint32Array.from([5, 128000]), values: Float32Array.from([1, 1]) } }],
+      { k: 5 },
+    ),
+    /term id '128000' but the index's vocabulary has 2000 terms; hint: the query vectors come from another tokenizer/,
+  );
 });
 
 test('two concurrent searches (worker pools and this thread) give identical runs', async () => {
@@ -82,7 +108,16 @@ test('two concurrent searches (worker pools and this thread) give identical runs
   assert.deepEqual(a, c);
   const pool = new SparsePool(shared, 2);
   try {
-    const [x, y] = await Promise.all([pool.search(queries.map((q) => q.vector), 10), pool.search(queries.map((q) => q.vector), 10)]);
+    const [x, y] = await Promise.all([
+      pool.search(
+        queries.map((q) => q.vector),
+        10,
+      ),
+      pool.search(
+        queries.map((q) => q.vector),
+        10,
+      ),
+    ]);
     assert.deepEqual(x, y);
   } finally {
     await pool.close();
@@ -91,10 +126,23 @@ test('two concurrent searches (worker pools and this thread) give identical runs
 
 test('dense indexes check their files and query dimensions too', async () => {
   const dir = join(tmp(), 'dense');
-  await buildDenseIndex(dir, Array.from({ length: 50 }, (_, i) => ({ id: `e${i}`, vector: Float32Array.from({ length: 8 }, (_, j) => Math.sin(i + j)) })), { identity: { model: 'lion-ds-test' } });
+  await buildDenseIndex(
+    dir,
+    Array.from({ length: 50 }, (_, i) => ({
+      id: `e${i}`,
+      vector: Float32Array.from({ length: 8 }, (_, j) => Math.sin(i + j)),
+    })),
+    { identity: { model: 'lion-ds-test' } },
+  );
   const idx = DenseIndex.load(dir);
-  await assert.rejects(searchIndex(idx, [{ id: 'q', vector: new Float32Array(16) }], { k: 3, backend: 'js' }), /query 0 has dimension 16 but index .* has 8; hint: the query vectors come from another model/);
-  await assert.rejects(searchIndex(idx, [{ id: 'q', vector: new Float32Array(8) }], { k: 3, backend: 'js', identity: { model: 'm2' } }), /from model 'm2'/);
+  await assert.rejects(
+    searchIndex(idx, [{ id: 'q', vector: new Float32Array(16) }], { k: 3, backend: 'js' }),
+    /query 0 has dimension 16 but index .* has 8; hint: the query vectors come from another model/,
+  );
+  await assert.rejects(
+    searchIndex(idx, [{ id: 'q', vector: new Float32Array(8) }], { k: 3, backend: 'js', identity: { model: 'm2' } }),
+    /from model 'm2'/,
+  );
   const p = join(dir, 'vectors.bin');
   const bytes = readFileSync(p);
   bytes[40]! ^= 1;

@@ -39,21 +39,32 @@ for (const c of COLLECTIONS) {
 }
 
 /** Float (unquantised) dot products, exhaustively: the reference the 8-bit index is compared with. */
-function floatRun(docs: { id: string; vector: SparseVector }[], queries: { id: string; vector: SparseVector }[], k: number): Run {
+function floatRun(
+  docs: { id: string; vector: SparseVector }[],
+  queries: { id: string; vector: SparseVector }[],
+  k: number,
+): Run {
   const inv = new Map<number, [number, number][]>();
-  docs.forEach((d, i) => d.vector.indices.forEach((t, j) => {
-    let l = inv.get(t);
-    if (!l) inv.set(t, (l = []));
-    l.push([i, d.vector.values[j]!]);
-  }));
+  docs.forEach((d, i) =>
+    d.vector.indices.forEach((t, j) => {
+      let l = inv.get(t);
+      if (!l) inv.set(t, (l = []));
+      l.push([i, d.vector.values[j]!]);
+    }),
+  );
   const run: Run = new Map();
   for (const q of queries) {
     const acc = new Float64Array(docs.length);
     q.vector.indices.forEach((t, j) => {
       for (const [d, v] of inv.get(t) ?? []) acc[d] = acc[d]! + q.vector.values[j]! * v;
     });
-    const order = Array.from(acc.keys()).filter((d) => acc[d]! > 0).sort((a, b) => acc[b]! - acc[a]! || a - b);
-    run.set(q.id, order.slice(0, k).map((d) => ({ docId: docs[d]!.id, score: acc[d]! })));
+    const order = Array.from(acc.keys())
+      .filter((d) => acc[d]! > 0)
+      .sort((a, b) => acc[b]! - acc[a]! || a - b);
+    run.set(
+      q.id,
+      order.slice(0, k).map((d) => ({ docId: docs[d]!.id, score: acc[d]! })),
+    );
   }
   return run;
 }
@@ -74,5 +85,7 @@ test('SciFact: 8-bit impacts lose at most 0.002 nDCG@10 against float scores', a
   assert.ok(ref > 0.6 && ref < 0.75, `float nDCG@10 ${ref}`);
   assert.ok(Math.abs(results[8]! - ref) <= 0.002, `8-bit ${results[8]} vs float ${ref}`);
   assert.ok(Math.abs(results[16]! - ref) <= 0.0005, `16-bit ${results[16]} vs float ${ref}`);
-  console.log(`SciFact nDCG@10: float ${ref.toFixed(4)}, 16-bit ${results[16]!.toFixed(4)}, 8-bit ${results[8]!.toFixed(4)}`);
+  console.log(
+    `SciFact nDCG@10: float ${ref.toFixed(4)}, 16-bit ${results[16]!.toFixed(4)}, 8-bit ${results[8]!.toFixed(4)}`,
+  );
 });

@@ -16,16 +16,47 @@ function corpus(n: number, opts: { vocab: number; topics: number; seed: number; 
 
 async function build(docs: SparseVector[], opts: Parameters<typeof buildSparseIndex>[2]) {
   const dir = join(tmp(), 'idx');
-  await buildSparseIndex(dir, docs.map((v, i) => ({ id: `d${i}`, vector: v })), opts);
+  await buildSparseIndex(
+    dir,
+    docs.map((v, i) => ({ id: `d${i}`, vector: v })),
+    opts,
+  );
   return SparseIndex.load(dir);
 }
 
 // Shapes that reach every code path: several spill runs (tiny buffer), 1-document blocks, blocks
 // larger than the corpus, 16-bit impacts, a vocabulary larger than the terms used.
 const CASES = [
-  { name: '8-bit, doc block 32, 5 spill runs', n: 3000, bits: 8 as const, docBlock: 32, buffer: 20_000, vocab: 3000, topics: 20, nnz: 30 },
-  { name: '16-bit, doc block 1', n: 700, bits: 16 as const, docBlock: 1, buffer: 1 << 20, vocab: 500, topics: 0, nnz: 20 },
-  { name: '8-bit, doc block 256 > N', n: 150, bits: 8 as const, docBlock: 256, buffer: 1 << 20, vocab: 5000, topics: 3, nnz: 12 },
+  {
+    name: '8-bit, doc block 32, 5 spill runs',
+    n: 3000,
+    bits: 8 as const,
+    docBlock: 32,
+    buffer: 20_000,
+    vocab: 3000,
+    topics: 20,
+    nnz: 30,
+  },
+  {
+    name: '16-bit, doc block 1',
+    n: 700,
+    bits: 16 as const,
+    docBlock: 1,
+    buffer: 1 << 20,
+    vocab: 500,
+    topics: 0,
+    nnz: 20,
+  },
+  {
+    name: '8-bit, doc block 256 > N',
+    n: 150,
+    bits: 8 as const,
+    docBlock: 256,
+    buffer: 1 << 20,
+    vocab: 5000,
+    topics: 3,
+    nnz: 12,
+  },
 ];
 
 for (const c of CASES) {
@@ -33,7 +64,10 @@ for (const c of CASES) {
     const { docs, queries } = corpus(c.n, { vocab: c.vocab, topics: c.topics, seed: c.n, nnz: c.nnz });
     const idx = await build(docs, { bits: c.bits, docBlock: c.docBlock, bufferPostings: c.buffer, vocabSize: c.vocab });
     assert.equal(idx.size, c.n);
-    assert.equal(idx.postings, docs.reduce((a, d) => a + d.indices.length, 0));
+    assert.equal(
+      idx.postings,
+      docs.reduce((a, d) => a + d.indices.length, 0),
+    );
     for (const k of [1, 10, 100, 1000]) {
       for (const q of queries) {
         const ref = bruteForce(docs, q, k, c.bits);
@@ -41,7 +75,11 @@ for (const c of CASES) {
         for (const algorithm of SPARSE_ALGORITHMS) {
           const r = idx.searchRaw(q, k, { algorithm });
           assert.deepEqual(Array.from(r.docs), ref.docs, `${algorithm} k=${k}`);
-          assert.deepEqual(Array.from(r.scores), ref.ints.map((s) => s * qq.scoreScale), `${algorithm} k=${k} scores`);
+          assert.deepEqual(
+            Array.from(r.scores),
+            ref.ints.map((s) => s * qq.scoreScale),
+            `${algorithm} k=${k} scores`,
+          );
         }
         // without the cost-based hand-over, BMP alone must still be exact
         assert.deepEqual(Array.from(idx.searchRaw(q, k, { algorithm: 'bmp', fallback: false }).docs), ref.docs);
@@ -57,8 +95,14 @@ test('ties are broken by document number in every algorithm', async () => {
   const docs = Array.from({ length: 600 }, (_, i) => (i % 2 ? v : other));
   const idx = await build(docs, { docBlock: 16, vocabSize: 10 });
   for (const algorithm of SPARSE_ALGORITHMS) {
-    const r = idx.searchRaw({ indices: Uint32Array.from([7, 9]), values: Float32Array.from([1, 1]) }, 50, { algorithm });
-    assert.deepEqual(Array.from(r.docs), Array.from({ length: 50 }, (_, i) => 2 * i + 1), algorithm);
+    const r = idx.searchRaw({ indices: Uint32Array.from([7, 9]), values: Float32Array.from([1, 1]) }, 50, {
+      algorithm,
+    });
+    assert.deepEqual(
+      Array.from(r.docs),
+      Array.from({ length: 50 }, (_, i) => 2 * i + 1),
+      algorithm,
+    );
   }
 });
 
@@ -92,10 +136,23 @@ test('the forward index gives back each document (impact-quantised)', async () =
 
 test('bad input is refused with file:line style messages', async () => {
   const dir = join(tmp(), 'bad');
-  const bad = (vector: SparseVector) => buildSparseIndex(dir, [{ id: 'a', vector, where: 'docs.jsonl:3' }], { vocabSize: 10 });
-  await assert.rejects(bad({ indices: Uint32Array.from([2, 1]), values: Float32Array.from([1, 1]) }), /docs\.jsonl:3 has indices out of order/);
-  await assert.rejects(bad({ indices: Uint32Array.from([12]), values: Float32Array.from([1]) }), /term id '12' outside the vocabulary of 10/);
+  const bad = (vector: SparseVector) =>
+    buildSparseIndex(dir, [{ id: 'a', vector, where: 'docs.jsonl:3' }], { vocabSize: 10 });
+  await assert.rejects(
+    bad({ indices: Uint32Array.from([2, 1]), values: Float32Array.from([1, 1]) }),
+    /docs\.jsonl:3 has indices out of order/,
+  );
+  await assert.rejects(
+    bad({ indices: Uint32Array.from([12]), values: Float32Array.from([1]) }),
+    /term id '12' outside the vocabulary of 10/,
+  );
   await assert.rejects(bad({ indices: Uint32Array.from([1]), values: Float32Array.from([-1]) }), /non-negative/);
   const v = { indices: Uint32Array.from([1]), values: Float32Array.from([1]) };
-  await assert.rejects(buildSparseIndex(dir, [{ id: 'a', vector: v }, { id: 'a', vector: v }]), /duplicate document id 'a'/);
+  await assert.rejects(
+    buildSparseIndex(dir, [
+      { id: 'a', vector: v },
+      { id: 'a', vector: v },
+    ]),
+    /duplicate document id 'a'/,
+  );
 });

@@ -54,11 +54,20 @@ export async function modelEncoder(
   kind: 'query' | 'doc',
   batchSize: number,
   maxLength?: number,
-): Promise<{ encode: (texts: string[]) => Promise<(SparseVector | Float32Array)[]>; identity: VectorIdentity; vocabSize: number; dispose: () => void }> {
+): Promise<{
+  encode: (texts: string[]) => Promise<(SparseVector | Float32Array)[]>;
+  identity: VectorIdentity;
+  vocabSize: number;
+  dispose: () => void;
+}> {
   const { loadBackbone } = await import('../../model/backbone.ts');
   const { Encoder } = await import('../../model/encoder.ts');
   const loaded = loadBackbone({ model, adapter, paradigm });
-  const enc = new Encoder(loaded.model, loaded.tokenizer, { paradigm, batchSize, maxLength: maxLength === undefined ? undefined : { [kind]: maxLength } });
+  const enc = new Encoder(loaded.model, loaded.tokenizer, {
+    paradigm,
+    batchSize,
+    maxLength: maxLength === undefined ? undefined : { [kind]: maxLength },
+  });
   return {
     encode: async (texts) => enc.encodeAll(texts, kind),
     identity: {
@@ -74,8 +83,12 @@ export async function modelEncoder(
 }
 
 export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
-  if (!!f.vectors === !!f.model) throw new Error(`lion index: give exactly one of --vectors FILE or --model DIR; hint: 'lion index --vectors docs.jsonl --paradigm sparse --output idx'`);
-  if (f.model && !f.corpus) throw new Error(`lion index: --model needs --corpus ID|FILE; hint: the corpus is encoded and indexed in one pass`);
+  if (!!f.vectors === !!f.model)
+    throw new Error(
+      `lion index: give exactly one of --vectors FILE or --model DIR; hint: 'lion index --vectors docs.jsonl --paradigm sparse --output idx'`,
+    );
+  if (f.model && !f.corpus)
+    throw new Error(`lion index: --model needs --corpus ID|FILE; hint: the corpus is encoded and indexed in one pass`);
   const bits = Number(f.bits);
   if (bits !== 8 && bits !== 16) throw new Error(`lion index: --bits must be 8 or 16, got '${f.bits}'`);
   const docBlock = positiveInt('index', '--doc-block', f.docBlock);
@@ -96,7 +109,14 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
     file = new VectorFile(f.vectors, f.paradigm);
     source = file;
   } else {
-    const m = await modelEncoder(f.model!, f.adapter, f.paradigm, 'doc', positiveInt('index', '--batch-size', f.batchSize), f.maxLength ? positiveInt('index', '--max-length', f.maxLength) : undefined);
+    const m = await modelEncoder(
+      f.model!,
+      f.adapter,
+      f.paradigm,
+      'doc',
+      positiveInt('index', '--batch-size', f.batchSize),
+      f.maxLength ? positiveInt('index', '--max-length', f.maxLength) : undefined,
+    );
     identity = { ...m.identity, ...(f.modelId ? { model: f.modelId } : {}) };
     vocabSize ??= m.vocabSize;
     dispose = m.dispose;
@@ -105,9 +125,19 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
   try {
     return await withAtomicDir(f.output, async (tmp) => {
       if (f.paradigm === 'sparse') {
-        const b = new SparseIndexBuilder(tmp, { bits, docBlock, bufferPostings, vocabSize, identity, source: f.vectors ?? f.corpus });
+        const b = new SparseIndexBuilder(tmp, {
+          bits,
+          docBlock,
+          bufferPostings,
+          vocabSize,
+          identity,
+          source: f.vectors ?? f.corpus,
+        });
         for await (const v of source) {
-          if (!isSparse(v.vector)) throw new Error(`lion index: ${v.where ?? v.id}: a dense vector; hint: use --paradigm dense for dense vectors`);
+          if (!isSparse(v.vector))
+            throw new Error(
+              `lion index: ${v.where ?? v.id}: a dense vector; hint: use --paradigm dense for dense vectors`,
+            );
           b.add(v.id, v.vector, v.where);
         }
         if (file?.meta) b.identity = { ...file.meta, ...identity };
@@ -115,7 +145,10 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
       }
       const b = new DenseIndexBuilder(tmp, { dtype: f.dtype, identity, source: f.vectors ?? f.corpus });
       for await (const v of source) {
-        if (isSparse(v.vector)) throw new Error(`lion index: ${v.where ?? v.id}: a sparse vector; hint: use --paradigm sparse for sparse vectors`);
+        if (isSparse(v.vector))
+          throw new Error(
+            `lion index: ${v.where ?? v.id}: a sparse vector; hint: use --paradigm sparse for sparse vectors`,
+          );
         b.add(v.id, v.vector, v.where);
       }
       if (file?.meta) b.identity = { ...file.meta, ...identity };
@@ -132,11 +165,18 @@ export function summarize(m: IndexManifest): string {
   if (m.sparse) {
     const p = m.counts.postings ?? 0;
     const per = (name: string): string => (p ? ((m.files[name]?.bytes ?? 0) / p).toFixed(2) : '-');
-    lines.push(`  ${p} postings over ${m.sparse.vocabSize} terms, ${m.sparse.bits}-bit impacts (scale ${m.sparse.scale.toPrecision(4)})`);
-    lines.push(`  bytes/posting: postings ${per('postings.bin')}, forward ${per('forward.bin')}, block maxima ${per('blockmax.bin')}`);
+    lines.push(
+      `  ${p} postings over ${m.sparse.vocabSize} terms, ${m.sparse.bits}-bit impacts (scale ${m.sparse.scale.toPrecision(4)})`,
+    );
+    lines.push(
+      `  bytes/posting: postings ${per('postings.bin')}, forward ${per('forward.bin')}, block maxima ${per('blockmax.bin')}`,
+    );
   }
   if (m.dense) lines.push(`  dim ${m.dense.dim}, ${m.dense.dtype}`);
-  if (m.build) lines.push(`  built in ${m.build.seconds.toFixed(1)} s, peak RSS ${(m.build.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  if (m.build)
+    lines.push(
+      `  built in ${m.build.seconds.toFixed(1)} s, peak RSS ${(m.build.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+    );
   return lines.join('\n');
 }
 
@@ -152,10 +192,17 @@ export function register(program: Command): void {
     .requiredOption('--output <dir>', 'index folder (replaced atomically)')
     .option('--bits <n>', 'sparse: impact width, 8 or 16', '8')
     .option('--doc-block <n>', 'sparse: documents per block-max block (power of two, <= 256)', '32')
-    .option('--buffer-postings <n>', 'sparse: postings held in memory before spilling to disk (~20 bytes each)', String(1 << 23))
+    .option(
+      '--buffer-postings <n>',
+      'sparse: postings held in memory before spilling to disk (~20 bytes each)',
+      String(1 << 23),
+    )
     .addOption(new Option('--dtype <t>', 'dense: storage type').choices([...DENSE_DTYPES]).default('f32'))
     .option('--vocab-size <n>', 'sparse: vocabulary size (default: from --tokenizer, else largest term id + 1)')
-    .option('--tokenizer <file>', "tokenizer.json (or llama2.c tokenizer.bin) whose ids the vectors use: recorded in the manifest")
+    .option(
+      '--tokenizer <file>',
+      'tokenizer.json (or llama2.c tokenizer.bin) whose ids the vectors use: recorded in the manifest',
+    )
     .option('--model-id <name>', 'name of the model that made the vectors, recorded and checked against queries')
     .option('--batch-size <n>', 'with --model: texts per forward pass', '32')
     .option('--max-length <n>', 'with --model: maximum document tokens including BOS')

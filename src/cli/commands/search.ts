@@ -44,12 +44,19 @@ async function queryTexts(spec: string): Promise<{ id: string; text: string }[]>
 }
 
 export async function runSearch(f: SearchFlags): Promise<{ run: Run; seconds: number; queries: number }> {
-  if (!!f.queryVectors === !!f.queries) throw new Error(`lion search: give exactly one of --query-vectors FILE or --queries ID|FILE; hint: 'lion search --index idx --query-vectors q.jsonl --k 10 --output run.trec'`);
+  if (!!f.queryVectors === !!f.queries)
+    throw new Error(
+      `lion search: give exactly one of --query-vectors FILE or --queries ID|FILE; hint: 'lion search --index idx --query-vectors q.jsonl --k 10 --output run.trec'`,
+    );
   const k = positiveInt('search', '--k', f.k);
   const threads = f.threads === undefined ? availableParallelism() : positiveInt('search', '--threads', f.threads);
   const alpha = f.alpha === undefined ? undefined : Number(f.alpha);
-  if (alpha !== undefined && !(alpha > 0 && alpha <= 1)) throw new Error(`lion search: --alpha must be in (0, 1], got '${f.alpha}'; hint: 1 is exact, 0.9 trades a little recall for speed`);
-  if (f.exact && alpha !== undefined && alpha < 1) throw new Error(`lion search: --exact and --alpha ${f.alpha} contradict each other; hint: drop one`);
+  if (alpha !== undefined && !(alpha > 0 && alpha <= 1))
+    throw new Error(
+      `lion search: --alpha must be in (0, 1], got '${f.alpha}'; hint: 1 is exact, 0.9 trades a little recall for speed`,
+    );
+  if (f.exact && alpha !== undefined && alpha < 1)
+    throw new Error(`lion search: --exact and --alpha ${f.alpha} contradict each other; hint: drop one`);
   const index = openIndex(f.index, { shared: threads > 1 });
   let queries: Labelled<SparseVector | Float32Array>[];
   let identity: VectorIdentity | undefined;
@@ -58,8 +65,18 @@ export async function runSearch(f: SearchFlags): Promise<{ run: Run; seconds: nu
     queries = await file.readAll();
     identity = file.meta;
   } else {
-    if (!f.model) throw new Error(`lion search: --queries needs --model DIR to encode them; hint: or encode them first with 'lion encode' and pass --query-vectors`);
-    const m = await modelEncoder(f.model, f.adapter, index.manifest.paradigm, 'query', positiveInt('search', '--batch-size', f.batchSize), f.maxLength ? positiveInt('search', '--max-length', f.maxLength) : undefined);
+    if (!f.model)
+      throw new Error(
+        `lion search: --queries needs --model DIR to encode them; hint: or encode them first with 'lion encode' and pass --query-vectors`,
+      );
+    const m = await modelEncoder(
+      f.model,
+      f.adapter,
+      index.manifest.paradigm,
+      'query',
+      positiveInt('search', '--batch-size', f.batchSize),
+      f.maxLength ? positiveInt('search', '--max-length', f.maxLength) : undefined,
+    );
     try {
       const texts = await queryTexts(f.queries!);
       const vecs = await m.encode(texts.map((t) => t.text));
@@ -97,7 +114,10 @@ export function register(program: Command): void {
     .option('--k <n>', 'hits per query', '1000')
     .option('--exact', 'sparse: exhaustive scoring (the reference; slower)')
     .addOption(new Option('--algorithm <name>', 'sparse: query algorithm').choices([...SPARSE_ALGORITHMS]))
-    .option('--alpha <x>', 'sparse, bmp: approximation in (0, 1]; 1 is exact (default), lower is faster with lower recall')
+    .option(
+      '--alpha <x>',
+      'sparse, bmp: approximation in (0, 1]; 1 is exact (default), lower is faster with lower recall',
+    )
     .option('--threads <n>', 'sparse: worker threads for the query batch (default: cores)')
     .addOption(new Option('--backend <b>', 'dense: matmul backend').choices(['torch', 'js']).default('torch'))
     .option('--model-id <name>', 'name of the model that made the query vectors (checked against the index)')
@@ -107,6 +127,8 @@ export function register(program: Command): void {
     .requiredOption('--output <file>', 'TREC run: qid Q0 docid rank score tag')
     .action(async (f: SearchFlags) => {
       const r = await runSearch(f);
-      console.error(`searched ${r.queries} queries in ${r.seconds.toFixed(2)} s (${(r.queries / Math.max(r.seconds, 1e-9)).toFixed(1)} queries/s) -> ${f.output}`);
+      console.error(
+        `searched ${r.queries} queries in ${r.seconds.toFixed(2)} s (${(r.queries / Math.max(r.seconds, 1e-9)).toFixed(1)} queries/s) -> ${f.output}`,
+      );
     });
 }

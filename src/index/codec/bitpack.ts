@@ -28,7 +28,14 @@ export function packedWords(n: number, b: number): number {
  * Packs `values[start, start+n)` at width `b` into `out` from word `outPos`; returns the words written.
  * `out` must be zero where it writes (fresh arrays are).
  */
-export function pack(values: Uint32Array, start: number, n: number, b: number, out: Uint32Array, outPos: number): number {
+export function pack(
+  values: Uint32Array,
+  start: number,
+  n: number,
+  b: number,
+  out: Uint32Array,
+  outPos: number,
+): number {
   if (b === 0) return 0;
   let bit = 0;
   for (let i = 0; i < n; i++, bit += b) {
@@ -63,7 +70,14 @@ export function unpack(words: Uint32Array, pos: number, n: number, b: number, ou
  * Unpacks `n` gaps (each stored as `doc[i] - doc[i-1] - 1`) and turns them into doc ids following
  * `prev` (the previous block's last doc id, or -1 for a list's first block).
  */
-export function unpackDocIds(words: Uint32Array, pos: number, n: number, b: number, prev: number, out: Uint32Array): void {
+export function unpackDocIds(
+  words: Uint32Array,
+  pos: number,
+  n: number,
+  b: number,
+  prev: number,
+  out: Uint32Array,
+): void {
   if (b === 0) {
     for (let i = 0; i < n; i++) out[i] = ++prev;
     return;
@@ -93,6 +107,9 @@ const CODECS: Record<string, BlockCodec> = { bp128: BP128 };
 
 export function codecByName(name: string): BlockCodec {
   const c = CODECS[name];
-  if (!c) throw new Error(`lion index: unknown posting codec '${name}'; hint: this build knows ${Object.keys(CODECS).join(', ')}`);
+  if (!c)
+    throw new Error(
+      `lion index: unknown posting codec '${name}'; hint: this build knows ${Object.keys(CODECS).join(', ')}`,
+    );
   return c;
 }

@@ -11,7 +11,14 @@ import type { Labelled, VectorIdentity } from '../types.ts';
 import { ContainerWriter } from '../format.ts';
 import { Growable } from '../growable.ts';
 import { toHalf } from './f16.ts';
-import { INDEX_FORMAT, INDEX_FORMAT_VERSION, MANIFEST, withAtomicDir, writeFileAtomic, type IndexManifest } from '../manifest.ts';
+import {
+  INDEX_FORMAT,
+  INDEX_FORMAT_VERSION,
+  MANIFEST,
+  withAtomicDir,
+  writeFileAtomic,
+  type IndexManifest,
+} from '../manifest.ts';
 import { fileEntry } from '../sparse/build.ts';
 
 export type DenseDtype = 'f32' | 'f16' | 'int8';
@@ -42,7 +49,8 @@ export class DenseIndexBuilder {
   constructor(dir: string, opts: DenseBuildOptions = {}) {
     this.dir = dir;
     this.#dtype = opts.dtype ?? 'f32';
-    if (!DENSE_DTYPES.includes(this.#dtype)) throw new Error(`lion index: --dtype must be one of ${DENSE_DTYPES.join(', ')}, got '${String(this.#dtype)}'`);
+    if (!DENSE_DTYPES.includes(this.#dtype))
+      throw new Error(`lion index: --dtype must be one of ${DENSE_DTYPES.join(', ')}, got '${String(this.#dtype)}'`);
     this.#dim = opts.dim;
     this.identity = opts.identity ?? {};
     this.#source = opts.source;
@@ -51,10 +59,15 @@ export class DenseIndexBuilder {
   }
 
   add(id: string, v: Float32Array, where = `document '${id}'`): void {
-    if (this.#seen.has(id)) throw new Error(`lion index: duplicate document id '${id}' at ${where}; hint: ids must be unique`);
+    if (this.#seen.has(id))
+      throw new Error(`lion index: duplicate document id '${id}' at ${where}; hint: ids must be unique`);
     this.#dim ??= v.length;
-    if (v.length !== this.#dim) throw new Error(`lion index: ${where} has dimension ${v.length}, expected ${this.#dim}; hint: all vectors must come from one model`);
-    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) throw new Error(`lion index: ${where} has a non-finite value '${v[i]}' at ${i}`);
+    if (v.length !== this.#dim)
+      throw new Error(
+        `lion index: ${where} has dimension ${v.length}, expected ${this.#dim}; hint: all vectors must come from one model`,
+      );
+    for (let i = 0; i < v.length; i++)
+      if (!Number.isFinite(v[i]!)) throw new Error(`lion index: ${where} has a non-finite value '${v[i]}' at ${i}`);
     if (this.#dtype === 'f32') {
       this.#w.append(v);
     } else if (this.#dtype === 'f16') {
@@ -78,7 +91,9 @@ export class DenseIndexBuilder {
     this.#w.end();
     if (this.#dtype === 'int8') this.#w.section('scales', this.#scales.view());
     const dim = this.#dim ?? 0;
-    const files = { 'vectors.bin': this.#w.finish('dense-vectors', 1, { dim, dtype: this.#dtype }) } as IndexManifest['files'];
+    const files = {
+      'vectors.bin': this.#w.finish('dense-vectors', 1, { dim, dtype: this.#dtype }),
+    } as IndexManifest['files'];
     const ids = join(this.dir, 'docids.jsonl');
     writeFileSync(ids, this.#ids.map((id) => JSON.stringify(id)).join('\n') + (this.#ids.length ? '\n' : ''));
     files['docids.jsonl'] = fileEntry(ids);
@@ -91,7 +106,11 @@ export class DenseIndexBuilder {
       counts: { docs: this.#ids.length },
       dense: { dim, dtype: this.#dtype },
       files,
-      build: { seconds: (performance.now() - this.#t0) / 1000, peakRssBytes: process.memoryUsage().rss, ...(this.#source ? { source: this.#source } : {}) },
+      build: {
+        seconds: (performance.now() - this.#t0) / 1000,
+        peakRssBytes: process.memoryUsage().rss,
+        ...(this.#source ? { source: this.#source } : {}),
+      },
     };
     writeFileAtomic(join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
     return manifest;
@@ -101,7 +120,8 @@ export class DenseIndexBuilder {
 /** Builds a dense index at `outDir` (atomically) from labelled vectors, streaming. */
 export async function buildDenseIndex(
   outDir: string,
-  vectors: AsyncIterable<Labelled<Float32Array> & { where?: string }> | Iterable<Labelled<Float32Array> & { where?: string }>,
+  vectors:
+    AsyncIterable<Labelled<Float32Array> & { where?: string }> | Iterable<Labelled<Float32Array> & { where?: string }>,
   opts: DenseBuildOptions = {},
 ): Promise<IndexManifest> {
   return withAtomicDir(outDir, async (tmp) => {

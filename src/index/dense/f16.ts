@@ -23,12 +23,12 @@ export function toHalf(v: number): number {
     let h = mant >>> shift;
     const rem = mant & ((1 << shift) - 1);
     const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (h & 1))) h++;
+    if (rem > half || (rem === half && h & 1)) h++;
     return sign | h;
   }
   let h = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++; // may carry into the exponent: still correct
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // may carry into the exponent: still correct
   e = h;
   return sign | e;
 }
@@ -38,7 +38,14 @@ for (let h = 0; h < 65536; h++) {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >>> 10) & 0x1f;
   const mant = h & 0x3ff;
-  TABLE[h] = exp === 0 ? sign * mant * 2 ** -24 : exp === 0x1f ? (mant ? NaN : sign * Infinity) : sign * (1 + mant / 1024) * 2 ** (exp - 15);
+  TABLE[h] =
+    exp === 0
+      ? sign * mant * 2 ** -24
+      : exp === 0x1f
+        ? mant
+          ? NaN
+          : sign * Infinity
+        : sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
 /** Half bits → float, by table. */

@@ -54,15 +54,24 @@ export class DenseIndex {
     this.dtype = p.dtype;
     const label = join(dir, 'vectors.bin');
     const c = parseContainer(buffer, label);
-    this.vectors = p.dtype === 'f32' ? sectionOf(c, 'vectors', 'f32', label) : p.dtype === 'f16' ? sectionOf(c, 'vectors', 'u16', label) : sectionOf(c, 'vectors', 'i8', label);
+    this.vectors =
+      p.dtype === 'f32'
+        ? sectionOf(c, 'vectors', 'f32', label)
+        : p.dtype === 'f16'
+          ? sectionOf(c, 'vectors', 'u16', label)
+          : sectionOf(c, 'vectors', 'i8', label);
     this.scales = p.dtype === 'int8' ? sectionOf(c, 'scales', 'f32', label) : null;
-    if (this.vectors.length !== this.N * this.dim) throw new Error(`lion: index file '${label}' holds ${this.vectors.length} values, expected ${this.N} × ${this.dim}; hint: rebuild the index`);
+    if (this.vectors.length !== this.N * this.dim)
+      throw new Error(
+        `lion: index file '${label}' holds ${this.vectors.length} values, expected ${this.N} × ${this.dim}; hint: rebuild the index`,
+      );
   }
 
   /** Loads a dense index folder (one checksummed read per file). */
   static load(dir: string): DenseIndex {
     const m = readManifest(dir);
-    if (m.paradigm !== 'dense' || !m.dense) throw new Error(`lion: index '${dir}' is a ${m.paradigm} index, not a dense one`);
+    if (m.paradigm !== 'dense' || !m.dense)
+      throw new Error(`lion: index '${dir}' is a ${m.paradigm} index, not a dense one`);
     return new DenseIndex(dir, m, readChecked(dir, m, 'vectors.bin'), readDocIds(dir, m));
   }
 
@@ -95,7 +104,9 @@ export class DenseIndex {
   #checkQueries(queries: readonly Float32Array[]): void {
     for (let i = 0; i < queries.length; i++)
       if (queries[i]!.length !== this.dim)
-        throw new Error(`lion search: query ${i} has dimension ${queries[i]!.length} but index '${this.dir}' has ${this.dim}; hint: the query vectors come from another model`);
+        throw new Error(
+          `lion search: query ${i} has dimension ${queries[i]!.length} but index '${this.dir}' has ${this.dim}; hint: the query vectors come from another model`,
+        );
   }
 
   /** Exact top-k by inner product for a batch of queries; hits best first, ties by doc number. */

@@ -43,7 +43,15 @@ export interface BmpStats {
  * @param alpha 1 for the safe (exact) mode; below 1, approximate.
  * @param fallback hand the query to exhaustive scoring when the cost check predicts that pays.
  */
-export function bmp(d: SparseIndexData, q: QuantQuery, k: number, s: Scratch, alpha = 1, stats?: BmpStats, fallback = true): TopK {
+export function bmp(
+  d: SparseIndexData,
+  q: QuantQuery,
+  k: number,
+  s: Scratch,
+  alpha = 1,
+  stats?: BmpStats,
+  fallback = true,
+): TopK {
   const ub = s.ub;
   const nb = d.nDocBlocks;
   const { bmSparseStart, bmSparseBlocks, bmSparseMax, bmDenseIndex, bmDense } = d;

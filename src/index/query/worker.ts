@@ -22,7 +22,8 @@ export interface WorkerTask {
   opts: SparseSearchOptions;
 }
 
-export type WorkerReply = { id: number; results: { docs: Int32Array; scores: Float64Array }[] } | { id: number; error: string };
+export type WorkerReply =
+  { id: number; results: { docs: Int32Array; scores: Float64Array }[] } | { id: number; error: string };
 
 if (parentPort) {
   const init = workerData as WorkerInit;
@@ -31,7 +32,9 @@ if (parentPort) {
   const port = parentPort;
   port.on('message', (task: WorkerTask) => {
     try {
-      const results = task.queries.map((q) => runSparse(data, quantizeQuery(q, data.V, data.scale, q.label), task.k, scratch, task.opts));
+      const results = task.queries.map((q) =>
+        runSparse(data, quantizeQuery(q, data.V, data.scale, q.label), task.k, scratch, task.opts),
+      );
       port.postMessage({ id: task.id, results } satisfies WorkerReply);
     } catch (e) {
       port.postMessage({ id: task.id, error: (e as Error).message } satisfies WorkerReply);

@@ -21,7 +21,15 @@ import { Growable } from '../growable.ts';
 import { RawReader, RawWriter, streamFile, openSync, closeSync } from '../rawio.ts';
 import { BP128, maxBitWidth, pack, packedWords } from '../codec/bitpack.ts';
 import { impactLevels, impactScale, quantizeImpact } from './quantize.ts';
-import { INDEX_FORMAT, INDEX_FORMAT_VERSION, MANIFEST, withAtomicDir, writeFileAtomic, type IndexManifest, type FileEntry } from '../manifest.ts';
+import {
+  INDEX_FORMAT,
+  INDEX_FORMAT_VERSION,
+  MANIFEST,
+  withAtomicDir,
+  writeFileAtomic,
+  type IndexManifest,
+  type FileEntry,
+} from '../manifest.ts';
 
 /** The largest vocabulary a sparse index takes (2^20 terms; Llama-3 has 128,256). */
 export const MAX_VOCAB = 1 << 20;
@@ -83,12 +91,16 @@ export class SparseIndexBuilder {
   constructor(dir: string, opts: SparseBuildOptions = {}) {
     this.dir = dir;
     this.#bits = opts.bits ?? 8;
-    if (this.#bits !== 8 && this.#bits !== 16) throw new Error(`lion index: --bits must be 8 or 16, got '${String(this.#bits)}'`);
+    if (this.#bits !== 8 && this.#bits !== 16)
+      throw new Error(`lion index: --bits must be 8 or 16, got '${String(this.#bits)}'`);
     this.#docBlock = opts.docBlock ?? 32;
     if (!(this.#docBlock >= 1 && this.#docBlock <= 256 && (this.#docBlock & (this.#docBlock - 1)) === 0))
       throw new Error(`lion index: doc block must be a power of two in [1, 256], got '${this.#docBlock}'`);
     this.#declaredVocab = opts.vocabSize;
-    if (opts.vocabSize !== undefined && !(Number.isInteger(opts.vocabSize) && opts.vocabSize > 0 && opts.vocabSize <= MAX_VOCAB))
+    if (
+      opts.vocabSize !== undefined &&
+      !(Number.isInteger(opts.vocabSize) && opts.vocabSize > 0 && opts.vocabSize <= MAX_VOCAB)
+    )
       throw new Error(`lion index: vocabulary size must be an integer in [1, ${MAX_VOCAB}], got '${opts.vocabSize}'`);
     this.identity = opts.identity ?? {};
     this.#source = opts.source;
@@ -109,7 +121,8 @@ export class SparseIndexBuilder {
 
   /** Adds one document; `where` names it in errors (e.g. `file:line`). */
   add(id: string, v: SparseVector, where = `document '${id}'`): void {
-    if (this.#seen.has(id)) throw new Error(`lion index: duplicate document id '${id}' at ${where}; hint: ids must be unique`);
+    if (this.#seen.has(id))
+      throw new Error(`lion index: duplicate document id '${id}' at ${where}; hint: ids must be unique`);
     const { indices, values } = v;
     const n = indices.length;
     if (values.length !== n) throw new Error(`lion index: ${where} has ${n} indices but ${values.length} values`);
@@ -120,9 +133,18 @@ export class SparseIndexBuilder {
     for (let i = 0; i < n; i++) {
       const t = indices[i]!;
       const w = values[i]!;
-      if (t <= prev) throw new Error(`lion index: ${where} has indices out of order at position ${i} ('${t}'); hint: sparse indices must be strictly ascending`);
-      if (t >= vocab) throw new Error(`lion index: ${where} has term id '${t}' outside the vocabulary of ${vocab} terms; hint: check --vocab-size or the tokenizer`);
-      if (!(w >= 0) || w === Infinity) throw new Error(`lion index: ${where} has weight '${w}' for term ${t}; hint: sparse weights must be finite and non-negative`);
+      if (t <= prev)
+        throw new Error(
+          `lion index: ${where} has indices out of order at position ${i} ('${t}'); hint: sparse indices must be strictly ascending`,
+        );
+      if (t >= vocab)
+        throw new Error(
+          `lion index: ${where} has term id '${t}' outside the vocabulary of ${vocab} terms; hint: check --vocab-size or the tokenizer`,
+        );
+      if (!(w >= 0) || w === Infinity)
+        throw new Error(
+          `lion index: ${where} has weight '${w}' for term ${t}; hint: sparse weights must be finite and non-negative`,
+        );
       prev = t;
       if (w === 0) continue;
       if (this.#fill === this.#cap) this.#spill();
@@ -152,7 +174,8 @@ export class SparseIndexBuilder {
       this.#fwdVals.append(vi);
     }
     this.#nnz += kept;
-    if (this.#nnz >= 2 ** 32) throw new Error('lion index: more than 2^32 postings; hint: split the corpus into several indexes');
+    if (this.#nnz >= 2 ** 32)
+      throw new Error('lion index: more than 2^32 postings; hint: split the corpus into several indexes');
     this.#docStart.push(this.#nnz);
     this.#ids.push(id);
     this.#seen.add(id);
@@ -305,7 +328,8 @@ export class SparseIndexBuilder {
           blockWordStart.push(wordPos);
           blockMax.push(bmax);
           wordPos += nw;
-          if (wordPos >= 2 ** 32) throw new Error('lion index: posting data exceeds 16 GiB; hint: split the corpus into several indexes');
+          if (wordPos >= 2 ** 32)
+            throw new Error('lion index: posting data exceeds 16 GiB; hint: split the corpus into several indexes');
         }
         impacts.append(tImp, 0, df);
         posting += df;
@@ -386,7 +410,11 @@ export class SparseIndexBuilder {
       w.begin('dense', bits === 8 ? 'u8' : 'u16');
       streamFile(bmDense.path, Imp, (c) => w.append(c));
       w.end();
-      files['blockmax.bin'] = w.finish('sparse-blockmax', 1, { docBlock: this.#docBlock, blocks: nDocBlocks, denseTerms: nDense });
+      files['blockmax.bin'] = w.finish('sparse-blockmax', 1, {
+        docBlock: this.#docBlock,
+        blocks: nDocBlocks,
+        denseTerms: nDense,
+      });
     }
     // ---- forward.bin: per document block, (term, local doc, impact) sorted by term ---------------------
     {
@@ -469,7 +497,11 @@ export class SparseIndexBuilder {
       counts: { docs: N, postings: posting, terms: V },
       sparse: { vocabSize: V, bits, scale, codec: BP128.name, postingBlock: BP128.blockSize, docBlock: this.#docBlock },
       files,
-      build: { seconds: (performance.now() - this.#t0) / 1000, peakRssBytes: this.#peakRss, ...(this.#source ? { source: this.#source } : {}) },
+      build: {
+        seconds: (performance.now() - this.#t0) / 1000,
+        peakRssBytes: this.#peakRss,
+        ...(this.#source ? { source: this.#source } : {}),
+      },
     };
     writeFileAtomic(join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
     return manifest;
@@ -489,7 +521,8 @@ export function fileEntry(path: string): FileEntry {
  */
 export async function buildSparseIndex(
   outDir: string,
-  vectors: AsyncIterable<Labelled<SparseVector> & { where?: string }> | Iterable<Labelled<SparseVector> & { where?: string }>,
+  vectors:
+    AsyncIterable<Labelled<SparseVector> & { where?: string }> | Iterable<Labelled<SparseVector> & { where?: string }>,
   opts: SparseBuildOptions = {},
 ): Promise<IndexManifest> {
   return withAtomicDir(outDir, async (tmp) => {

@@ -90,9 +90,16 @@ export function sparseData(m: IndexManifest, b: SparseBuffers, dir = '.'): Spars
 export function readDocIds(dir: string, m: IndexManifest): string[] {
   const buf = readChecked(dir, m, 'docids.jsonl');
   const text = Buffer.from(buf).toString('utf8');
-  const ids = text.length ? text.trimEnd().split('\n').map((l) => JSON.parse(l) as string) : [];
+  const ids = text.length
+    ? text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string)
+    : [];
   if (ids.length !== m.counts.docs)
-    throw new Error(`lion: index '${dir}' lists ${ids.length} document ids but its manifest counts ${m.counts.docs}; hint: rebuild the index`);
+    throw new Error(
+      `lion: index '${dir}' lists ${ids.length} document ids but its manifest counts ${m.counts.docs}; hint: rebuild the index`,
+    );
   return ids;
 }
 
@@ -123,13 +130,21 @@ export interface RawHits {
 }
 
 /** Runs one algorithm over quantised data; shared by the main thread and workers. */
-export function runSparse(d: SparseIndexData, q: QuantQuery, k: number, s: Scratch, opts: SparseSearchOptions = {}, stats?: BmpStats): RawHits {
+export function runSparse(
+  d: SparseIndexData,
+  q: QuantQuery,
+  k: number,
+  s: Scratch,
+  opts: SparseSearchOptions = {},
+  stats?: BmpStats,
+): RawHits {
   const algo = opts.algorithm ?? 'bmp';
   let top: TopK;
   if (algo === 'exhaustive') top = exhaustive(d, q, k, s);
   else if (algo === 'bmp') top = bmp(d, q, k, s, opts.alpha ?? 1, stats, opts.fallback ?? true);
   else if (algo === 'maxscore') top = maxscore(d, q, k, s);
-  else throw new Error(`lion search: unknown algorithm '${String(algo)}'; hint: one of ${SPARSE_ALGORITHMS.join(', ')}`);
+  else
+    throw new Error(`lion search: unknown algorithm '${String(algo)}'; hint: one of ${SPARSE_ALGORITHMS.join(', ')}`);
   const { docs, scores } = top.drain();
   for (let i = 0; i < scores.length; i++) scores[i] = scores[i]! * q.scoreScale;
   return { docs, scores };
@@ -196,4 +211,3 @@ export class SparseIndex {
     return this.data.termStart[this.data.V]!;
   }
 }
-

@@ -39,7 +39,12 @@ export interface QuantQuery {
  * Quantises a query against an index of `vocabSize` terms. Throws on term ids outside the vocabulary
  * (vectors from another tokenizer) and on negative weights (impact bounds would not be safe).
  */
-export function quantizeQuery(q: SparseVector, vocabSize: number, impactScaleValue: number, label = 'query'): QuantQuery {
+export function quantizeQuery(
+  q: SparseVector,
+  vocabSize: number,
+  impactScaleValue: number,
+  label = 'query',
+): QuantQuery {
   const n = q.indices.length;
   if (q.values.length !== n) throw new Error(`lion search: ${label} has ${n} indices but ${q.values.length} values`);
   let max = 0;
@@ -47,9 +52,17 @@ export function quantizeQuery(q: SparseVector, vocabSize: number, impactScaleVal
     const t = q.indices[i]!;
     const w = q.values[i]!;
     if (t >= vocabSize)
-      throw new Error(`lion search: ${label} has term id '${t}' but the index's vocabulary has ${vocabSize} terms; hint: the query vectors come from another tokenizer or model`);
-    if (i > 0 && t <= q.indices[i - 1]!) throw new Error(`lion search: ${label} has indices out of order at position ${i} ('${t}'); hint: sparse indices must be strictly ascending`);
-    if (!(w >= 0)) throw new Error(`lion search: ${label} has weight '${w}' for term ${t}; hint: sparse query weights must be non-negative numbers`);
+      throw new Error(
+        `lion search: ${label} has term id '${t}' but the index's vocabulary has ${vocabSize} terms; hint: the query vectors come from another tokenizer or model`,
+      );
+    if (i > 0 && t <= q.indices[i - 1]!)
+      throw new Error(
+        `lion search: ${label} has indices out of order at position ${i} ('${t}'); hint: sparse indices must be strictly ascending`,
+      );
+    if (!(w >= 0))
+      throw new Error(
+        `lion search: ${label} has weight '${w}' for term ${t}; hint: sparse query weights must be non-negative numbers`,
+      );
     if (w > max) max = w;
   }
   const qScale = max > 0 ? max / QUERY_LEVELS : 1;
