@@ -15,13 +15,15 @@ import * as bm25 from './commands/bm25.ts';
 import * as indexCmd from './commands/index.ts';
 import * as searchCmd from './commands/search.ts';
 import * as exportCmd from './commands/export.ts';
+import * as trainTokenizer from './commands/train-tokenizer.ts';
 import * as trainCmds from './commands/train.ts';
 import * as negatives from './commands/negatives.ts';
+import * as study from './commands/study.ts';
 
 interface CommandModule {
   register(program: Command): void;
 }
-const COMMANDS: CommandModule[] = [doctor, demo, encode, makeModel, evalCmd, bm25, indexCmd, searchCmd, exportCmd, trainCmds, negatives];
+const COMMANDS: CommandModule[] = [doctor, demo, encode, makeModel, evalCmd, bm25, indexCmd, searchCmd, exportCmd, trainTokenizer, trainCmds, negatives, study];
 
 const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
 

@@ -65,6 +65,22 @@ export function attachAdapter(loaded: LoadedModel, dir: string): Backbone['adapt
   return { dir, layout: adapter.layout, config: adapter.config };
 }
 
+/**
+ * Who made a set of vectors: recorded in index manifests and beside `lion encode` output, so an index
+ * refuses query vectors from another model or tokenizer.
+ */
+export function vectorIdentity(b: Backbone, paradigm: 'sparse' | 'dense'): { model: string; modelHash: string; tokenizer: string; tokenizerHash: string; tokenizerFile: string; paradigm: 'sparse' | 'dense' } {
+  const adapter = b.adapter ? path.basename(path.resolve(b.adapter.dir)) : null;
+  return {
+    model: b.identity.name + (adapter ? `+${adapter}` : ''),
+    modelHash: b.identity.fingerprint + (adapter ? `+adapter:${adapter}` : ''),
+    tokenizer: path.basename(b.tokenizer.path),
+    tokenizerHash: b.tokenizer.fingerprint,
+    tokenizerFile: b.tokenizer.path,
+    paradigm,
+  };
+}
+
 /** Loads the model and adapter named by `spec`; the LM head is built for 'sparse' and 'lm' only. */
 export function loadBackbone(spec: BackboneSpec): Backbone {
   const lmHead = spec.paradigm !== 'dense';

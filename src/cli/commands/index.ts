@@ -60,7 +60,7 @@ export async function modelEncoder(
   vocabSize: number;
   dispose: () => void;
 }> {
-  const { loadBackbone } = await import('../../model/backbone.ts');
+  const { loadBackbone, vectorIdentity } = await import('../../model/backbone.ts');
   const { Encoder } = await import('../../model/encoder.ts');
   const loaded = loadBackbone({ model, adapter, paradigm });
   const enc = new Encoder(loaded.model, loaded.tokenizer, {
@@ -70,13 +70,7 @@ export async function modelEncoder(
   });
   return {
     encode: async (texts) => enc.encodeAll(texts, kind),
-    identity: {
-      model: loaded.identity.name + (adapter ? `+${basename(adapter)}` : ''),
-      modelHash: loaded.identity.fingerprint + (adapter ? `+adapter:${basename(adapter)}` : ''),
-      tokenizer: basename(loaded.tokenizer.path),
-      tokenizerHash: loaded.tokenizer.fingerprint,
-      tokenizerFile: loaded.tokenizer.path,
-    },
+    identity: vectorIdentity(loaded, paradigm),
     vocabSize: loaded.tokenizer.vocabSize,
     dispose: () => loaded.model.dispose(),
   };

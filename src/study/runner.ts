@@ -1,0 +1,335 @@
+/**
+ * `lion study`: the paper's grid (model size × {sparse, dense} × {CL, KD, CL+KD}) at a fixed training
+ * budget per cell, evaluated in- and out-of-domain with Lion's indexes, written as results.json.
+ *
+ * Every stage records its result in a `done.json` (written last, atomically), so a half-finished
+ * study rerun with the same folder skips finished stages and cells; a training cell interrupted
+ * mid-way resumes from its checkpoint.
+ *
+ *   <out>/tokenizer/                 byte-level BPE trained on the pre-training text (nano presets)
+ *   <out>/backbones/<size>/init|pretrain|mntp
+ *   <out>/data/train-cl-kd.jsonl     BM25 hard negatives + BM25 teacher scores (spec §7 CL+KD format)
+ *   <out>/cells/<size>-<paradigm>-<objective>/   training run, then eval/<set>/ indexes and result
+ *   <out>/results.json
+ * @module
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDataset } from '../data/datasets.ts';
+import { writeTrainingExamples, readTrainingExamples, type TrainingExample } from '../data/training.ts';
+import type { Doc, Qrels } from '../data/types.ts';
+import { evaluate } from '../eval/index.ts';
+import { Bm25Index } from '../lexical/bm25.ts';
+import { mineTrainingExamples } from '../lexical/mining.ts';
+import { HfTokenizer } from '../text/hf-tokenizer.ts';
+import { trainByteLevelBpe } from '../text/bpe-train.ts';
+import { saveTokenizerFiles } from '../text/bpe-files.ts';
+import { makeModel } from '../model/make-model.ts';
+import { nonEmbeddingParams } from '../model/arch.ts';
+import { loadBackbone } from '../model/backbone.ts';
+import { Encoder, beirDocText, type Paradigm, type SparseVector } from '../model/encoder.ts';
+import { readLlamaConfig } from '../formats/hf-config.ts';
+import { indexTextsDense, indexTextsSparse, openIndex, searchTexts } from '../index/index.ts';
+import { engineInfo } from '../torch/index.ts';
+import { mntp, pretrain, trainRetriever } from '../train/recipes.ts';
+import { latestCheckpoint } from '../train/checkpoint.ts';
+import { flopsPerToken } from '../train/budget.ts';
+import { bm25Teacher, scoreExamples } from '../train/teacher.ts';
+import type { Objective } from '../train/objectives.ts';
+import type { StudyConfig } from './config.ts';
+import type { StudyResults, StudyRow } from './report/types.ts';
+
+export interface StudyOptions {
+  out: string;
+  config: StudyConfig;
+  log?: (line: string) => void;
+}
+
+// ---- small utilities ----------------------------------------------------------------------------
+
+function writeJson(file: string, value: unknown): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 1));
+  renameSync(tmp, file);
+}
+
+/** Runs `fn` once: its result is kept in `<dir>/done.json` and returned on later runs. */
+async function stage<T>(dir: string, fn: () => Promise<T> | T): Promise<T> {
+  const done = path.join(dir, 'done.json');
+  if (existsSync(done)) return JSON.parse(readFileSync(done, 'utf8')) as T;
+  mkdirSync(dir, { recursive: true });
+  const r = await fn();
+  writeJson(done, r ?? null);
+  return r;
+}
+
+interface Collection {
+  docs: Doc[];
+  texts: Map<string, string>;
+  queries: Map<string, string>;
+  qrels: Qrels;
+  removeSelfHits: boolean;
+}
+
+async function loadCollection(id: string): Promise<Collection> {
+  const ds = openDataset(id);
+  const docs: Doc[] = [];
+  for await (const d of ds.docs()) docs.push(d);
+  return {
+    docs,
+    texts: new Map(docs.map((d) => [d.id, beirDocText({ title: d.title, text: d.text })])),
+    queries: await ds.queries(),
+    qrels: await ds.qrels(),
+    removeSelfHits: ds.entry.removeSelfHits,
+  };
+}
+
+function hardware(): StudyResults['hardware'] {
+  const e = engineInfo();
+  const gpu = e.devices.find((d) => d.startsWith('cuda')) ?? null;
+  return { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.availableParallelism(), memoryGiB: Math.round(os.totalmem() / 2 ** 30), gpu, node: process.version, libtorch: e.libtorch };
+}
+
+// ---- stages ---------------------------------------------------------------------------------------
+
+interface Backbone {
+  name: string;
+  model: string;
+  adapter: string | null;
+  params: number;
+}
+
+async function buildBackbones(o: StudyOptions, pretrainTexts: () => Promise<string[]>): Promise<Backbone[]> {
+  const c = o.config;
+  const log = o.log ?? console.error;
+  if (c.backbones?.length) {
+    // Real backbones (e.g. Llama-3.2-1B): MNTP only, as the paper does.
+    const texts = await pretrainTexts();
+    const out: Backbone[] = [];
+    for (const model of c.backbones) {
+      const name = path.basename(path.resolve(model));
+      const dir = path.join(o.out, 'backbones', name, 'mntp');
+      await stage(dir, () => {
+        mntp({ model, output: dir, texts, blockSize: c.mntp.block, steps: c.mntp.steps, batchSize: c.mntp.batchSize, lr: c.mntp.lr, seed: c.seed, tuning: { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } }, printEvery: 100 });
+        return null;
+      });
+      out.push({ name, model, adapter: path.join(latestCheckpoint(dir)!, 'export'), params: nonEmbeddingParams(readLlamaConfig(model)) });
+    }
+    return out;
+  }
+  const tokDir = path.join(o.out, 'tokenizer');
+  await stage(tokDir, async () => {
+    const t0 = performance.now();
+    const trained = await trainByteLevelBpe(await pretrainTexts(), { vocabSize: c.tokenizer.vocabSize });
+    saveTokenizerFiles(tokDir, trained);
+    log(`study: tokenizer ${trained.stats.vocabSize} ids, ${trained.stats.bytesPerToken.toFixed(2)} bytes/token (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    return { vocabSize: trained.stats.vocabSize, bytesPerToken: trained.stats.bytesPerToken };
+  });
+  const tokenizer = HfTokenizer.fromFile(tokDir);
+  const out: Backbone[] = [];
+  for (const size of c.sizes) {
+    const root = path.join(o.out, 'backbones', size.name);
+    const init = path.join(root, 'init');
+    await stage(init, () => {
+      makeModel(init, { hidden: size.hidden, layers: size.layers, heads: size.heads, intermediate: size.intermediate, maxPositions: 1024 }, tokenizer, c.seed);
+      return null;
+    });
+    const pre = path.join(root, 'pretrain');
+    await stage(pre, async () => {
+      const s = pretrain({ model: init, output: pre, texts: await pretrainTexts(), blockSize: c.pretrain.block, steps: c.pretrain.steps, batchSize: c.pretrain.batchSize, lr: c.pretrain.lr, warmupRatio: 0.05, seed: c.seed, tuning: { kind: 'full' }, printEvery: 50 });
+      log(`study: ${size.name} pre-trained: ${s.step} steps, loss ${s.lastLoss.toFixed(3)}, ${s.seconds.toFixed(0)} s`);
+      return { loss: s.lastLoss, seconds: s.seconds, flops: s.flops };
+    });
+    const pretrained = path.join(latestCheckpoint(pre)!, 'export');
+    const m = path.join(root, 'mntp');
+    await stage(m, async () => {
+      const s = mntp({ model: pretrained, output: m, texts: await pretrainTexts(), blockSize: c.mntp.block, steps: c.mntp.steps, batchSize: c.mntp.batchSize, lr: c.mntp.lr, seed: c.seed, tuning: { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } }, printEvery: 50 });
+      log(`study: ${size.name} MNTP: ${s.step} steps, loss ${s.lastLoss.toFixed(3)}, ${s.seconds.toFixed(0)} s`);
+      return { loss: s.lastLoss, seconds: s.seconds };
+    });
+    out.push({ name: size.name, model: pretrained, adapter: path.join(latestCheckpoint(m)!, 'export'), params: nonEmbeddingParams(readLlamaConfig(pretrained)) });
+  }
+  return out;
+}
+
+/** BM25 hard negatives and BM25 teacher scores for the training queries (CL+KD format, spec §7). */
+async function trainingFile(o: StudyOptions, train: Collection): Promise<string> {
+  const file = path.join(o.out, 'data', 'train-cl-kd.jsonl');
+  await stage(path.join(o.out, 'data'), async () => {
+    const index = await Bm25Index.build(train.docs);
+    const examples = mineTrainingExamples(index, train.queries, train.qrels, { depth: 50, count: 30 });
+    const scored = scoreExamples(examples, train.texts, bm25Teacher(index));
+    await writeTrainingExamples(file, scored, 'cl-kd');
+    return { examples: scored.length };
+  });
+  return file;
+}
+
+/** Mean padded tokens per micro-batch, from the tokenised lengths of the training examples. */
+function tokensPerStep(examples: readonly TrainingExample[], texts: ReadonlyMap<string, string>, tok: HfTokenizer, c: StudyConfig, objective: Objective): { query: number; doc: number } {
+  const sample = examples.slice(0, 200);
+  const len = (t: string, max: number): number => Math.min(max, tok.encode(t).length);
+  const q = Math.max(...sample.map((e) => len(e.query.text ?? '', c.finetune.maxLength.query)));
+  const docs = sample.flatMap((e) => [...e.positives, ...e.negatives.slice(0, 3)].map((d) => len(texts.get(d.id ?? '') ?? d.text ?? '', c.finetune.maxLength.doc)));
+  // A batch pads to its longest text: the 90th percentile of lengths is a close estimate.
+  const p90 = docs.sort((a, b) => a - b)[Math.floor(docs.length * 0.9)] ?? c.finetune.maxLength.doc;
+  const perQuery = objective === 'kd' ? 2 : 1 + c.finetune.negatives;
+  return { query: c.finetune.batchSize * q, doc: c.finetune.batchSize * perQuery * p90 };
+}
+
+interface CellResult {
+  metrics: Record<string, number>;
+  nnzQuery?: number;
+  nnzDoc?: number;
+  flops?: number;
+  indexBytes: number;
+  encodeTokensPerSec: number;
+  trainFlops: number;
+  trainSeconds: number;
+  trainSteps: number;
+}
+
+async function evaluateCell(o: StudyOptions, cellDir: string, b: Backbone, paradigm: Paradigm, adapter: string, sets: Map<string, Collection>): Promise<Omit<CellResult, 'trainFlops' | 'trainSeconds' | 'trainSteps'>> {
+  const c = o.config;
+  const loaded = loadBackbone({ model: b.model, adapter, paradigm });
+  try {
+    const enc = new Encoder(loaded.model, loaded.tokenizer, { paradigm, maxLength: c.evalMaxLength, batchSize: 32 });
+    const identity = { model: `${b.name}:${path.basename(cellDir)}`, tokenizer: path.basename(loaded.tokenizer.path), tokenizerHash: loaded.tokenizer.fingerprint };
+    const encodeFn = async (texts: string[]): Promise<(SparseVector | Float32Array)[]> => enc.encodeAll(texts, 'doc');
+    const encodeQ = async (texts: string[]): Promise<(SparseVector | Float32Array)[]> => enc.encodeAll(texts, 'query');
+    const metrics: Record<string, number> = {};
+    let indexBytes = 0;
+    let tokens = 0;
+    let seconds = 0;
+    let nnzQ = 0, nnzD = 0, nQ = 0, nD = 0;
+    const meanQ = new Float64Array(paradigm === 'sparse' ? enc.dim : 0);
+    const meanD = new Float64Array(paradigm === 'sparse' ? enc.dim : 0);
+    for (const set of c.evalSets) {
+      const col = sets.get(set.id)!;
+      const dir = path.join(cellDir, 'eval', set.id.replaceAll('/', '_'));
+      rmSync(dir, { recursive: true, force: true });
+      const t0 = performance.now();
+      const counting = async (texts: string[]): Promise<(SparseVector | Float32Array)[]> => {
+        tokens += texts.reduce((a, t) => a + Math.min(c.evalMaxLength.doc, loaded.tokenizer.encode(t).length), 0);
+        const v = await encodeFn(texts);
+        if (paradigm === 'sparse') for (const x of v as SparseVector[]) { nnzD += x.indices.length; nD++; x.indices.forEach((t, j) => (meanD[t] = meanD[t]! + x.values[j]!)); }
+        return v;
+      };
+      const items = col.docs.map((d) => ({ id: d.id, text: col.texts.get(d.id)! }));
+      const manifest = paradigm === 'sparse'
+        ? await indexTextsSparse(dir, items, counting as (t: string[]) => Promise<SparseVector[]>, { identity, batchSize: 64 })
+        : await indexTextsDense(dir, items, counting as (t: string[]) => Promise<Float32Array[]>, { identity, batchSize: 64 });
+      seconds += (performance.now() - t0) / 1000;
+      // The index size reported is the in-domain collection's (the first evaluation set).
+      if (set === c.evalSets[0]) indexBytes = Object.values(manifest.files).reduce((a, f) => a + f.bytes, 0);
+      const index = openIndex(dir);
+      const queries = [...col.queries].map(([id, text]) => ({ id, text }));
+      const qv = async (texts: string[]): Promise<(SparseVector | Float32Array)[]> => {
+        const v = await encodeQ(texts);
+        if (paradigm === 'sparse') for (const x of v as SparseVector[]) { nnzQ += x.indices.length; nQ++; x.indices.forEach((t, j) => (meanQ[t] = meanQ[t]! + x.values[j]!)); }
+        return v;
+      };
+      const run = await searchTexts(index, queries, qv as never, { k: c.depth, identity, threads: 1 });
+      const r = evaluate(run, col.qrels, [set.metric], { removeSelfHits: col.removeSelfHits });
+      metrics[set.id] = r.mean[set.metric]!;
+      o.log?.(`study: ${path.basename(cellDir)} ${set.label} ${set.metric} ${metrics[set.id]!.toFixed(4)}`);
+    }
+    const out: Omit<CellResult, 'trainFlops' | 'trainSeconds' | 'trainSteps'> = { metrics, indexBytes, encodeTokensPerSec: tokens / Math.max(seconds, 1e-9) };
+    if (paradigm === 'sparse') {
+      out.nnzQuery = nnzQ / Math.max(nQ, 1);
+      out.nnzDoc = nnzD / Math.max(nD, 1);
+      // SPLADE's FLOPS: expected multiplications per query-document pair, Σ_j p_q(j)·p_d(j) with p the
+      // probability that term j is active; estimated here with mean weights normalised per term.
+      let f = 0;
+      for (let j = 0; j < meanQ.length; j++) if (meanQ[j]! > 0 && meanD[j]! > 0) f += (meanQ[j]! / nQ) * (meanD[j]! / nD);
+      out.flops = f;
+    }
+    return out;
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+// ---- the study ----------------------------------------------------------------------------------
+
+export async function runStudy(o: StudyOptions): Promise<StudyResults> {
+  const c = o.config;
+  const log = o.log ?? console.error;
+  const t0 = performance.now();
+  mkdirSync(o.out, { recursive: true });
+  writeJson(path.join(o.out, 'config.json'), c);
+
+  const sets = new Map<string, Collection>();
+  for (const s of c.evalSets) sets.set(s.id, await loadCollection(s.id));
+  const train = await loadCollection(c.trainSet.id);
+  let cachedTexts: string[] | null = null;
+  const pretrainTexts = async (): Promise<string[]> => {
+    if (cachedTexts) return cachedTexts;
+    const texts: string[] = [];
+    for (const id of c.pretrainCorpora) {
+      const col = sets.get(id) ?? (await loadCollection(id));
+      texts.push(...col.texts.values());
+    }
+    return (cachedTexts = texts);
+  };
+
+  const backbones = await buildBackbones(o, pretrainTexts);
+  const trainFile = await trainingFile(o, train);
+  const examples: TrainingExample[] = [];
+  for await (const e of readTrainingExamples(trainFile)) examples.push(e);
+
+  const rows: StudyRow[] = [];
+  // BM25 baseline row.
+  const bm25 = await stage(path.join(o.out, 'bm25'), async () => {
+    const metrics: Record<string, number> = {};
+    for (const s of c.evalSets) {
+      const col = sets.get(s.id)!;
+      const index = await Bm25Index.build(col.docs);
+      metrics[s.id] = evaluate(index.searchAll(col.queries, c.depth), col.qrels, [s.metric], { removeSelfHits: col.removeSelfHits }).mean[s.metric]!;
+    }
+    return metrics;
+  });
+  rows.push({ kind: 'baseline', size: 'BM25', params: null, paradigm: 'bm25', objective: null, metrics: bm25 });
+
+  for (const b of backbones) {
+    const tok = HfTokenizer.fromFile(b.model);
+    const arch = readLlamaConfig(b.model);
+    for (const paradigm of c.paradigms) {
+      for (const objective of c.objectives) {
+        const name = `${b.name}-${paradigm}-${objective.replace('+', '')}`;
+        const cellDir = path.join(o.out, 'cells', name);
+        const r = await stage(cellDir, async (): Promise<CellResult> => {
+          // A fixed training budget per cell (spec §6): steps follow from the FLOPs one step costs.
+          const tps = tokensPerStep(examples, train.texts, tok, c, objective);
+          const perStep = tps.query * flopsPerToken(arch, { lmHead: paradigm === 'sparse', seqLen: c.finetune.maxLength.query }) + tps.doc * flopsPerToken(arch, { lmHead: paradigm === 'sparse', seqLen: c.finetune.maxLength.doc });
+          const steps = Math.max(1, Math.round(c.finetune.flopsPerCell / perStep));
+          log(`study: ${name}: ${steps} steps of ~${(perStep / 1e9).toFixed(1)} GFLOP for a ${(c.finetune.flopsPerCell / 1e12).toFixed(2)} TFLOP budget`);
+          const run = path.join(cellDir, 'train');
+          const s = await trainRetriever({
+            model: b.model, adapter: b.adapter ?? undefined, output: run, paradigm, objective, examples, trainFile, corpus: train.texts,
+            negatives: c.finetune.negatives, batchSize: c.finetune.batchSize, steps, lr: c.finetune.lr, warmupRatio: c.finetune.warmupRatio,
+            maxLength: c.finetune.maxLength, flopsLambda: c.finetune.flopsLambda, flopsBudget: c.finetune.flopsPerCell, seed: c.seed,
+            tuning: { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: [] } }, saveEvery: Math.max(1, Math.ceil(steps / 4)), printEvery: 25, log,
+          });
+          const ev = await evaluateCell(o, cellDir, b, paradigm, path.join(latestCheckpoint(run)!, 'export'), sets);
+          return { ...ev, trainFlops: s.flops, trainSeconds: s.seconds, trainSteps: s.step };
+        });
+        rows.push({ kind: 'model', size: b.name, params: b.params, paradigm, objective, ...r });
+      }
+    }
+  }
+
+  const results: StudyResults = {
+    title: `Lion scaling study (${c.preset})`,
+    createdAt: new Date().toISOString(),
+    config: c as unknown as Record<string, unknown>,
+    hardware: hardware(),
+    evalSets: c.evalSets.map((s) => ({ id: s.id, label: s.label, metric: s.metric, domain: s.domain })),
+    rows,
+    wallSeconds: (performance.now() - t0) / 1000,
+  };
+  writeJson(path.join(o.out, 'results.json'), results);
+  return results;
+}
