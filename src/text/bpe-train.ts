@@ -179,6 +179,8 @@ export interface WordCounts {
  * does) and counts them, byte-level spelled. Memory grows with the distinct pre-tokens, not the text.
  */
 export async function countWords(texts: Iterable<string> | AsyncIterable<string>, specialTokens: readonly string[] = [], onText?: (n: number) => void): Promise<WordCounts> {
+  // A string is an Iterable<string> of its characters: almost surely a caller's mistake.
+  if (typeof texts === 'string') throw new TypeError('lion: texts must be a collection of strings, not one string; hint: pass [text]');
   const split = splitter();
   const raw = new Map<string, number>();
   const specialRe = specialTokens.length === 0 ? null : new RegExp([...specialTokens].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'g');

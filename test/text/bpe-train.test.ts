@@ -263,6 +263,7 @@ test('determinism: byte-identical tokenizer.json across runs and text orders', a
 
 test('options are checked', async () => {
   await assert.rejects(trainByteLevelBpe(['a'], { vocabSize: 257 }), /vocabSize must be an integer in \[258/);
+  await assert.rejects(trainByteLevelBpe('one text' as unknown as string[], { vocabSize: 300 }), /not one string/);
   await assert.rejects(trainByteLevelBpe(['a'], { vocabSize: 1000, minFrequency: 0 }), /minFrequency/);
   await assert.rejects(trainByteLevelBpe(['a'], { vocabSize: 1000, specialTokens: ['<s>'] }), /BOS token '<\|begin_of_text\|>' is not among/);
   await assert.rejects(trainByteLevelBpe(['a'], { vocabSize: 1000, specialTokens: ['<s>', '<s>'] }), /repeat/);
