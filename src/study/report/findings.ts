@@ -161,7 +161,7 @@ function analyzeF1(scaling: LineScaling[], results: StudyResults, noise: number)
     else if (!clScales) verdict = 'CL does not gain beyond noise';
     else verdict = `KD gains ${formatDelta(kd.delta)}, more than half of CL's ${formatDelta(cl.delta)}`;
     parts.push(
-      `${capitalize(paradigmLabel(paradigm))} — ${verdict}: ${describeScaling(cl, noise, 'CL')}; ${describeScaling(kd, noise, 'KD')}.`,
+      `${capitalize(paradigmLabel(paradigm))} — ${verdict}. ${describeScaling(cl, noise, 'CL')}; ${describeScaling(kd, noise, 'KD')}.`,
     );
   }
   const clkd = scaling.filter((s) => s.line.objective === 'cl+kd' && Number.isFinite(s.delta));

@@ -95,7 +95,7 @@ function scalingTable(results: StudyResults, a: FindingsAnalysis): string {
     })
     .join('');
   return (
-    '<details><summary>Scaling evidence (smallest → largest model, per line)</summary><div class="scroll"><table>' +
+    '<details open><summary>Scaling evidence (smallest → largest model, per line)</summary><div class="scroll"><table>' +
     head +
     body +
     '</table></div><p class="note">Mean score: mean of the main metrics over the eval sets measured at every size of the line.</p></details>'
