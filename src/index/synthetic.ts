@@ -16,18 +16,9 @@
  * @module
  */
 import type { SparseVector } from './types.ts';
+import { rng } from '../util/random.ts';
 
-/** mulberry32: a small, fast, seeded 32-bit generator. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 export interface SyntheticOptions {
   vocabSize?: number;

@@ -7,9 +7,9 @@ import { Bm25Index } from '../../src/lexical/bm25.ts';
 import { attachFileScores, bm25Teacher, fileTeacherScores, scoreExamples, sparseDot } from '../../src/train/teacher.ts';
 
 const docs = [
-  { id: 'a', text: 'protein folding in cells' },
-  { id: 'b', text: 'cells divide and proteins fold' },
-  { id: 'c', text: 'stock markets and bonds' },
+  { id: 'a', title: '', text: 'protein folding in cells' },
+  { id: 'b', title: '', text: 'cells divide and proteins fold' },
+  { id: 'c', title: '', text: 'stock markets and bonds' },
 ];
 
 test('sparseDot by hand', () => {
