@@ -5,7 +5,6 @@
  */
 import { Command, Option } from 'commander';
 import { existsSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
 import { positiveInt } from '../flags.ts';
 import { withAtomicDir, type IndexManifest } from '../../index/manifest.ts';
 import { SparseIndexBuilder } from '../../index/sparse/build.ts';
