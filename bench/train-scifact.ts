@@ -20,6 +20,7 @@ import { resolveTokenizer } from '../src/cli/commands/make-model.ts';
 import { loadBackbone } from '../src/model/backbone.ts';
 import { Encoder, beirDocText, type Paradigm } from '../src/model/encoder.ts';
 import { evaluateModel } from '../src/train/evaluate-model.ts';
+import { setNumThreads } from '../src/torch/index.ts';
 import { trainRetriever } from '../src/train/recipes.ts';
 import { latestCheckpoint } from '../src/train/checkpoint.ts';
 import type { TrainingExample } from '../src/data/training.ts';
@@ -35,7 +36,12 @@ const { values: o } = parseArgs({ options: {
   batch: { type: 'string', default: '16' },
   negatives: { type: 'string', default: '3' },
   out: { type: 'string', default: 'bench/out/train-scifact' },
+  base: { type: 'string' },
+  lr: { type: 'string', default: '1e-3' },
+  'doc-length': { type: 'string', default: '128' },
+  threads: { type: 'string' },
 } });
+if (o.threads) setNumThreads(Number(o.threads));
 const data = path.resolve('../shared/data/beir/scifact');
 const docs: Doc[] = [];
 for await (const d of readBeirCorpus(path.join(data, 'corpus.jsonl'))) docs.push(d);
@@ -62,17 +68,17 @@ if (o.pairs) {
 console.log(`BM25: SciFact test nDCG@10 ${bm25Test['nDCG@10']!.toFixed(4)}, R@100 ${bm25Test['R@100']!.toFixed(4)}; ${examples.length} training examples (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
 mkdirSync(o.out, { recursive: true });
-const base = path.join(o.out, `base-${o.hidden}x${o.layers}`);
+const base = o.base ?? path.join(o.out, `base-${o.hidden}x${o.layers}`);
 if (!existsSync(path.join(base, 'config.json'))) {
   makeModel(base, { hidden: Number(o.hidden), layers: Number(o.layers), heads: Math.max(2, Number(o.hidden) / 64), intermediate: Number(o.hidden) * 3 }, HfTokenizer.fromFile(resolveTokenizer('llama3')), 0);
 }
 const results: Record<string, unknown>[] = [];
 for (const paradigm of o.paradigm!.split(',') as Paradigm[]) {
-  const maxLength = { query: 64, doc: 128 };
+  const maxLength = { query: 32, doc: Number(o['doc-length']) };
   const score = (model: string): Record<string, number> => {
     const b = loadBackbone({ model, paradigm });
     try {
-      return evaluateModel(new Encoder(b.model, b.tokenizer, { paradigm, maxLength, batchSize: 64 }), testQ, corpus, testQrels);
+      return evaluateModel(new Encoder(b.model, b.tokenizer, { paradigm, maxLength: { query: 64, doc: 192 }, batchSize: 64 }), testQ, corpus, testQrels);
     } finally {
       b.model.dispose();
     }
@@ -82,13 +88,13 @@ for (const paradigm of o.paradigm!.split(',') as Paradigm[]) {
   rmSync(out, { recursive: true, force: true });
   const s = await trainRetriever({
     model: base, output: out, paradigm, objective: 'cl', examples, trainFile: 'scifact-train+bm25', corpus,
-    negatives: Number(o.negatives), batchSize: Number(o.batch), steps: Number(o.steps), lr: 1e-3, warmupRatio: 0.04,
+    negatives: Number(o.negatives), batchSize: Number(o.batch), steps: Number(o.steps), lr: Number(o.lr), warmupRatio: 0.04,
     maxSeconds: Number(o.minutes) * 60, saveEvery: 1000000, tuning: { kind: 'full' }, maxLength, printEvery: 10,
     flopsLambda: paradigm === 'sparse' ? { query: 0.05, doc: 0.04 } : undefined,
   });
   const after = score(path.join(latestCheckpoint(out)!, 'export'));
-  const r = { paradigm, untrained: before, trained: after, steps: s.step, seconds: s.seconds, flops: s.flops, lastLoss: s.lastLoss };
+  const r = { paradigm, base, lr: Number(o.lr), untrained: before, trained: after, steps: s.step, seconds: s.seconds, flops: s.flops, lastLoss: s.lastLoss };
   console.log(JSON.stringify(r));
   results.push(r);
 }
-writeFileSync(path.join(o.out, 'results.json'), JSON.stringify({ date: new Date().toISOString(), bm25: bm25Test, results }, null, 1));
+writeFileSync(path.join(o.out, `results-${o.paradigm!.replace(',', '-')}.json`), JSON.stringify({ date: new Date().toISOString(), bm25: bm25Test, results }, null, 1));

@@ -34,6 +34,12 @@ export interface StudyConfig {
   tokenizer: { vocabSize: number };
   pretrain: { steps: number; batchSize: number; block: number; lr: number };
   mntp: { steps: number; batchSize: number; block: number; lr: number };
+  /**
+   * 'lora' (the paper: r16/α32 on all projections, MNTP adapter continued in fine-tuning) or 'full'
+   * (nano backbones: a 1M-parameter model learns far faster with all weights free, and its embeddings,
+   * which the sparse head reads, can move).
+   */
+  tuning: 'lora' | 'full';
   finetune: {
     /** Training FLOPs per grid cell, the same for every size and objective (spec §6: a fixed budget). */
     flopsPerCell: number;
@@ -73,9 +79,10 @@ const base: Omit<StudyConfig, 'preset' | 'sizes'> = {
   objectives: ['cl', 'kd', 'cl+kd'],
   tokenizer: { vocabSize: 4096 },
   pretrain: { steps: 300, batchSize: 8, block: 128, lr: 2e-3 },
-  mntp: { steps: 60, batchSize: 8, block: 128, lr: 1e-3 },
-  finetune: { flopsPerCell: 1.2e12, batchSize: 16, negatives: 3, lr: 1e-3, warmupRatio: 0.04, maxLength: { query: 32, doc: 128 }, flopsLambda: { query: 0.05, doc: 0.04 } },
-  evalMaxLength: { query: 64, doc: 192 },
+  mntp: { steps: 60, batchSize: 8, block: 128, lr: 5e-4 },
+  tuning: 'full',
+  finetune: { flopsPerCell: 1.0e12, batchSize: 16, negatives: 3, lr: 1e-3, warmupRatio: 0.04, maxLength: { query: 32, doc: 64 }, flopsLambda: { query: 0.05, doc: 0.04 } },
+  evalMaxLength: { query: 64, doc: 128 },
   trainSet: { queries: 'beir/scifact/train', id: 'beir/scifact/train' },
   evalSets: EVAL_SETS,
   pretrainCorpora: ['beir/scifact/test', 'msmarco-passage/dl19-mini'],
@@ -101,6 +108,7 @@ export const PRESETS: Record<string, StudyConfig> = {
     sizes: [],
     tokenizer: { vocabSize: 0 },
     mntp: { steps: 10000, batchSize: 32, block: 512, lr: 5e-5 },
+    tuning: 'lora',
     finetune: { flopsPerCell: 6 * 1.24e9 * 33250 * 112 * (64 + 17 * 128), batchSize: 28, negatives: 16, lr: 1e-4, warmupRatio: 0.04, maxLength: { query: 64, doc: 128 }, flopsLambda: { query: 0.05, doc: 0.04 } },
     evalMaxLength: { query: 512, doc: 512 },
   },

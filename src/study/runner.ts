@@ -44,6 +44,12 @@ export interface StudyOptions {
   out: string;
   config: StudyConfig;
   log?: (line: string) => void;
+  /** Grid cells trained at once, each in its own process with one intra-op thread (default 1). */
+  jobs?: number;
+  /** Runs this one grid cell (the backbones and training file must exist) and returns no results. */
+  onlyCell?: string;
+  /** Starts a child process for one cell; resolves when it has finished (used when jobs > 1). */
+  spawnCell?: (name: string) => Promise<void>;
 }
 
 // ---- small utilities ----------------------------------------------------------------------------
@@ -93,6 +99,12 @@ function hardware(): StudyResults['hardware'] {
 }
 
 // ---- stages ---------------------------------------------------------------------------------------
+
+const PAPER_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+
+function tuningOf(c: StudyConfig): { kind: 'full' } | { kind: 'lora'; lora: { r: number; alpha: number; dropout: number; targetModules: string[] } } {
+  return c.tuning === 'full' ? { kind: 'full' } : { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: PAPER_TARGETS } };
+}
 
 interface Backbone {
   name: string;
@@ -145,11 +157,13 @@ async function buildBackbones(o: StudyOptions, pretrainTexts: () => Promise<stri
     const pretrained = path.join(latestCheckpoint(pre)!, 'export');
     const m = path.join(root, 'mntp');
     await stage(m, async () => {
-      const s = mntp({ model: pretrained, output: m, texts: await pretrainTexts(), blockSize: c.mntp.block, steps: c.mntp.steps, batchSize: c.mntp.batchSize, lr: c.mntp.lr, seed: c.seed, tuning: { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } }, printEvery: 50 });
+      const s = mntp({ model: pretrained, output: m, texts: await pretrainTexts(), blockSize: c.mntp.block, steps: c.mntp.steps, batchSize: c.mntp.batchSize, lr: c.mntp.lr, seed: c.seed, tuning: tuningOf(c), printEvery: 50 });
       log(`study: ${size.name} MNTP: ${s.step} steps, loss ${s.lastLoss.toFixed(3)}, ${s.seconds.toFixed(0)} s`);
       return { loss: s.lastLoss, seconds: s.seconds };
     });
-    out.push({ name: size.name, model: pretrained, adapter: path.join(latestCheckpoint(m)!, 'export'), params: nonEmbeddingParams(readLlamaConfig(pretrained)) });
+    const mntpExport = path.join(latestCheckpoint(m)!, 'export');
+    // LoRA MNTP leaves an adapter that fine-tuning continues; full MNTP leaves a whole model.
+    out.push(c.tuning === 'lora' ? { name: size.name, model: pretrained, adapter: mntpExport, params: nonEmbeddingParams(readLlamaConfig(pretrained)) } : { name: size.name, model: mntpExport, adapter: null, params: nonEmbeddingParams(readLlamaConfig(mntpExport)) });
   }
   return out;
 }
@@ -191,9 +205,9 @@ interface CellResult {
   trainSteps: number;
 }
 
-async function evaluateCell(o: StudyOptions, cellDir: string, b: Backbone, paradigm: Paradigm, adapter: string, sets: Map<string, Collection>): Promise<Omit<CellResult, 'trainFlops' | 'trainSeconds' | 'trainSteps'>> {
+async function evaluateCell(o: StudyOptions, cellDir: string, b: Backbone, paradigm: Paradigm, adapter: string | null, sets: Map<string, Collection>): Promise<Omit<CellResult, 'trainFlops' | 'trainSeconds' | 'trainSteps'>> {
   const c = o.config;
-  const loaded = loadBackbone({ model: b.model, adapter, paradigm });
+  const loaded = loadBackbone({ model: b.model, adapter: adapter ?? undefined, paradigm });
   try {
     const enc = new Encoder(loaded.model, loaded.tokenizer, { paradigm, maxLength: c.evalMaxLength, batchSize: 32 });
     const identity = { model: `${b.name}:${path.basename(cellDir)}`, tokenizer: path.basename(loaded.tokenizer.path), tokenizerHash: loaded.tokenizer.fingerprint };
@@ -259,7 +273,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
   const log = o.log ?? console.error;
   const t0 = performance.now();
   mkdirSync(o.out, { recursive: true });
-  writeJson(path.join(o.out, 'config.json'), c);
+  if (!o.onlyCell) writeJson(path.join(o.out, 'config.json'), c);
 
   const sets = new Map<string, Collection>();
   for (const s of c.evalSets) sets.set(s.id, await loadCollection(s.id));
@@ -293,32 +307,49 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
   });
   rows.push({ kind: 'baseline', size: 'BM25', params: null, paradigm: 'bm25', objective: null, metrics: bm25 });
 
-  for (const b of backbones) {
-    const tok = HfTokenizer.fromFile(b.model);
-    const arch = readLlamaConfig(b.model);
-    for (const paradigm of c.paradigms) {
-      for (const objective of c.objectives) {
-        const name = `${b.name}-${paradigm}-${objective.replace('+', '')}`;
-        const cellDir = path.join(o.out, 'cells', name);
-        const r = await stage(cellDir, async (): Promise<CellResult> => {
-          // A fixed training budget per cell (spec §6): steps follow from the FLOPs one step costs.
-          const tps = tokensPerStep(examples, train.texts, tok, c, objective);
-          const perStep = tps.query * flopsPerToken(arch, { lmHead: paradigm === 'sparse', seqLen: c.finetune.maxLength.query }) + tps.doc * flopsPerToken(arch, { lmHead: paradigm === 'sparse', seqLen: c.finetune.maxLength.doc });
-          const steps = Math.max(1, Math.round(c.finetune.flopsPerCell / perStep));
-          log(`study: ${name}: ${steps} steps of ~${(perStep / 1e9).toFixed(1)} GFLOP for a ${(c.finetune.flopsPerCell / 1e12).toFixed(2)} TFLOP budget`);
-          const run = path.join(cellDir, 'train');
-          const s = await trainRetriever({
-            model: b.model, adapter: b.adapter ?? undefined, output: run, paradigm, objective, examples, trainFile, corpus: train.texts,
-            negatives: c.finetune.negatives, batchSize: c.finetune.batchSize, steps, lr: c.finetune.lr, warmupRatio: c.finetune.warmupRatio,
-            maxLength: c.finetune.maxLength, flopsLambda: c.finetune.flopsLambda, flopsBudget: c.finetune.flopsPerCell, seed: c.seed,
-            tuning: { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: [] } }, saveEvery: Math.max(1, Math.ceil(steps / 4)), printEvery: 25, log,
-          });
-          const ev = await evaluateCell(o, cellDir, b, paradigm, path.join(latestCheckpoint(run)!, 'export'), sets);
-          return { ...ev, trainFlops: s.flops, trainSeconds: s.seconds, trainSteps: s.step };
-        });
-        rows.push({ kind: 'model', size: b.name, params: b.params, paradigm, objective, ...r });
-      }
-    }
+  interface Cell { name: string; b: Backbone; paradigm: Paradigm; objective: Objective }
+  const cells: Cell[] = backbones.flatMap((b) => c.paradigms.flatMap((paradigm) => c.objectives.map((objective) => ({ name: `${b.name}-${paradigm}-${objective.replace('+', '')}`, b, paradigm, objective }))));
+  const runCell = async ({ name, b, paradigm, objective }: Cell): Promise<CellResult> => {
+    const cellDir = path.join(o.out, 'cells', name);
+    return stage(cellDir, async (): Promise<CellResult> => {
+      const tok = HfTokenizer.fromFile(b.model);
+      const arch = readLlamaConfig(b.model);
+      // A fixed training budget per cell (spec §6): steps follow from the FLOPs one step costs.
+      const tps = tokensPerStep(examples, train.texts, tok, c, objective);
+      const perStep = tps.query * flopsPerToken(arch, { lmHead: paradigm === 'sparse', seqLen: c.finetune.maxLength.query }) + tps.doc * flopsPerToken(arch, { lmHead: paradigm === 'sparse', seqLen: c.finetune.maxLength.doc });
+      const steps = Math.max(1, Math.round(c.finetune.flopsPerCell / perStep));
+      log(`study: ${name}: ${steps} steps of ~${(perStep / 1e9).toFixed(1)} GFLOP for a ${(c.finetune.flopsPerCell / 1e12).toFixed(2)} TFLOP budget`);
+      const run = path.join(cellDir, 'train');
+      const s = await trainRetriever({
+        model: b.model, adapter: b.adapter ?? undefined, output: run, paradigm, objective, examples, trainFile, corpus: train.texts,
+        negatives: c.finetune.negatives, batchSize: c.finetune.batchSize, steps, lr: c.finetune.lr, warmupRatio: c.finetune.warmupRatio,
+        maxLength: c.finetune.maxLength, flopsLambda: c.finetune.flopsLambda, flopsBudget: c.finetune.flopsPerCell, seed: c.seed,
+        tuning: tuningOf(c), saveEvery: Math.max(1, Math.ceil(steps / 4)), printEvery: 25, log,
+      });
+      const trained = path.join(latestCheckpoint(run)!, 'export');
+      const ev = c.tuning === 'lora' ? await evaluateCell(o, cellDir, b, paradigm, trained, sets) : await evaluateCell(o, cellDir, { ...b, model: trained, adapter: null }, paradigm, null, sets);
+      log(`study: ${name} done: ${Object.entries(ev.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
+      return { ...ev, trainFlops: s.flops, trainSeconds: s.seconds, trainSteps: s.step };
+    });
+  };
+  if (o.onlyCell) {
+    const cell = cells.find((x) => x.name === o.onlyCell);
+    if (!cell) throw new Error(`lion study: no grid cell '${o.onlyCell}'; cells: ${cells.map((x) => x.name).join(', ')}`);
+    await runCell(cell);
+    return { title: '', createdAt: new Date().toISOString(), config: {}, hardware: hardware(), evalSets: [], rows: [] };
+  }
+  if ((o.jobs ?? 1) > 1 && o.spawnCell) {
+    // Independent cells in parallel processes, largest first so the pool drains evenly.
+    const pending = cells.filter((x) => !existsSync(path.join(o.out, 'cells', x.name, 'done.json'))).reverse();
+    const spawn = o.spawnCell;
+    const worker = async (): Promise<void> => {
+      for (let cell = pending.shift(); cell; cell = pending.shift()) await spawn(cell.name);
+    };
+    await Promise.all(Array.from({ length: o.jobs! }, worker));
+  }
+  for (const cell of cells) {
+    const r = await runCell(cell);
+    rows.push({ kind: 'model', size: cell.b.name, params: cell.b.params, paradigm: cell.paradigm, objective: cell.objective, ...r });
   }
 
   const results: StudyResults = {

@@ -2,7 +2,10 @@
  * `lion study`: the scaling study (see src/study/runner.ts), its table and its report.
  * @module
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { StudyConfig } from '../../study/config.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +24,8 @@ interface Flags {
   budget?: string;
   report: boolean;
   threads?: string;
+  jobs?: string;
+  onlyCell?: string;
 }
 
 export function register(program: Command): void {
@@ -33,8 +38,12 @@ export function register(program: Command): void {
     .option('--budget <flops>', 'training FLOPs per grid cell (e.g. 1.2e12, 3P)')
     .option('--no-report', 'skip the HTML report')
     .option('--threads <n>', 'libtorch intra-op threads (default: 1 for nano backbones, all cores for --backbone)')
+    .option('--jobs <n>', 'grid cells trained at once, each in its own process (default: the cores, for nano backbones)')
+    .addOption(new Option('--only-cell <name>', 'run one grid cell of an existing study folder (used by --jobs)').hideHelp())
     .action(async (f: Flags) => {
-      const config = presetConfig(f.preset);
+      // A child started by --jobs runs exactly its parent's configuration.
+      const frozen = path.join(f.output, 'config.json');
+      const config = f.onlyCell ? (JSON.parse(readFileSync(frozen, 'utf8')) as StudyConfig) : presetConfig(f.preset);
       if (f.backbone) config.backbones = f.backbone.split(',').map((s) => s.trim()).filter(Boolean);
       if (f.preset === 'paper' && !config.backbones?.length) throw new Error("lion study: the paper preset needs --backbone DIR,DIR,DIR (local Llama-3 folders); hint: use --preset nano on a CPU");
       if (f.budget) config.finetune.flopsPerCell = parseFlops(f.budget);
@@ -44,7 +53,16 @@ export function register(program: Command): void {
       // Nano models are bound by per-op overhead, not FLOPs: one thread avoids OpenMP barrier waits
       // (measured on 2 cores with the other busy: 70 ms vs 370+ ms per pre-training step).
       setNumThreads(f.threads ? positiveInt('study', '--threads', f.threads) : config.backbones?.length ? os.availableParallelism() : 1);
-      const results = await runStudy({ out: f.output, config });
+      const nano = !config.backbones?.length;
+      const jobs = f.jobs ? positiveInt('study', '--jobs', f.jobs) : nano ? os.availableParallelism() : 1;
+      const spawnCell = (name: string): Promise<void> =>
+        new Promise((resolve, reject) => {
+          const child = spawn(process.execPath, [fileURLToPath(new URL('../../../bin/lion.js', import.meta.url)), 'study', '--output', f.output, '--only-cell', name, '--threads', '1', '--no-report'], { stdio: ['ignore', 'inherit', 'inherit'] });
+          child.on('error', reject);
+          child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`lion study: grid cell ${name} failed (exit ${code}); rerun to resume`))));
+        });
+      const results = await runStudy({ out: f.output, config, jobs, onlyCell: f.onlyCell, spawnCell, log: (l) => console.error(l) });
+      if (f.onlyCell) return;
       console.log(renderTable(results));
       if (f.report) {
         const { writeReport } = await import('../../study/report/index.ts');
