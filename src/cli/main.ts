@@ -49,4 +49,5 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv);
+// Tools that only need the command tree (scripts/cli-docs.ts, tests) import this module without running it.
+if (!process.env.LION_NO_MAIN) await main(process.argv);

@@ -135,7 +135,7 @@ export function runTraining(task: TrainTask, cfg: LoopConfig): LoopSummary {
       tokens += stepTokens;
       lastLoss = loss;
       seconds = (performance.now() - t0) / 1000;
-      const rec: Record<string, unknown> = { step, loss, lr, gradNorm, tokens, flops, seconds, tokensPerSec: tokens / Math.max(seconds, 1e-9), ...metrics };
+      const rec: Record<string, unknown> = { step, loss, lr, gradNorm, tokens, flops, seconds, tokensPerSec: tokens / Math.max(seconds, 1e-9), rss: process.memoryUsage.rss(), ...metrics };
       if (cfg.validateEvery && task.validate && (step % cfg.validateEvery === 0 || step === cfg.steps)) {
         task.train(false);
         validation = task.validate();

@@ -84,9 +84,3 @@ test('lion train-tokenizer: bad input names the flag and value', async () => {
   await fails(['--corpus', SCIFACT, '--vocab-size', '1000', '--min-frequency', '0', '--output', out], /--min-frequency must be a positive integer, got '0'/);
   assert.ok(!existsSync(out), 'nothing written on bad input');
 });
-
-test('docs/cli/train-tokenizer.md shows the current --help', async () => {
-  const { stdout } = await cli(['train-tokenizer', '--help']);
-  const doc = readFileSync(join(repoRoot, 'docs/cli/train-tokenizer.md'), 'utf8');
-  assert.ok(doc.includes('```text\n' + stdout + '```'), "regenerate the Usage block of docs/cli/train-tokenizer.md from 'lion train-tokenizer --help'");
-});

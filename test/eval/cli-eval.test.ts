@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, requireSharedData, tempDir } from '../data/helpers.ts';
 
@@ -91,13 +91,4 @@ test('lion eval errors: bad input names file:line; bad flags say how to fix them
   assert.match(r.stderr, /^lion eval: unknown measure 'MAP@x'/);
   r = run(['eval', '--run', runFile]);
   assert.match(r.stderr, /give exactly one of --qrels or --dataset/);
-});
-
-test('docs/cli/eval.md shows the current --help', () => {
-  const help = execFileSync(process.execPath, [lion, 'eval', '--help'], {
-    encoding: 'utf8',
-    env: { ...env, COLUMNS: '80' },
-  });
-  const doc = readFileSync(join(repoRoot, 'docs/cli/eval.md'), 'utf8');
-  assert.ok(doc.includes('```text\n' + help + '```'), 'regenerate the Usage block from `lion eval --help`');
 });

@@ -249,14 +249,3 @@ test('lion index --model --corpus and lion search --queries --model encode with 
     assert.ok(l.every((x) => x.startsWith('q1 Q0 c')));
   }
 });
-
-for (const cmd of ['index', 'search', 'export']) {
-  test(`docs/cli/${cmd}.md shows the current --help`, async () => {
-    const { stdout } = await cli([cmd, '--help']);
-    const doc = readFileSync(join(repoRoot, `docs/cli/${cmd}.md`), 'utf8');
-    assert.ok(
-      doc.includes('```text\n' + stdout + '```'),
-      `regenerate the Usage block of docs/cli/${cmd}.md from 'lion ${cmd} --help'`,
-    );
-  });
-}

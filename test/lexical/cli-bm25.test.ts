@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTrecRun } from '../../src/data/trec.ts';
@@ -65,13 +65,4 @@ test('lion bm25 flag errors', () => {
     run(['bm25', '--dataset', 'nope/x', '--output', join(dir, 'x.run')]).stderr,
     /^lion bm25: unknown dataset 'nope\/x'/,
   );
-});
-
-test('docs/cli/bm25.md shows the current --help', () => {
-  const help = execFileSync(process.execPath, [lion, 'bm25', '--help'], {
-    encoding: 'utf8',
-    env: { ...env, COLUMNS: '80' },
-  });
-  const doc = readFileSync(join(repoRoot, 'docs/cli/bm25.md'), 'utf8');
-  assert.ok(doc.includes('```text\n' + help + '```'), 'regenerate the Usage block from `lion bm25 --help`');
 });
