@@ -3,17 +3,7 @@
  * file. Written last and atomically, so a folder with a manifest is a complete index.
  * @module
  */
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-  openSync,
-  fsyncSync,
-  closeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Paradigm, VectorIdentity } from './types.ts';
 import { readWhole, sha256 } from './format.ts';
@@ -116,15 +106,8 @@ export function readChecked(
   return buffer;
 }
 
-/** Writes a small file atomically (temp + fsync + rename). */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  writeFileSync(tmp, data);
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
-}
+/** Writes a small file atomically (temp + fsync + rename): formats/file-io's implementation. */
+export { writeBytesAtomic as writeFileAtomic } from '../formats/file-io.ts';
 
 /**
  * Builds a folder atomically: `fill` writes into a fresh temporary sibling folder, which then replaces

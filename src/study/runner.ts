@@ -13,7 +13,8 @@
  *   <out>/results.json
  * @module
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeBytesAtomic } from '../formats/file-io.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { openDataset } from '../data/datasets.ts';
@@ -56,9 +57,7 @@ export interface StudyOptions {
 
 function writeJson(file: string, value: unknown): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 1));
-  renameSync(tmp, file);
+  writeBytesAtomic(file, JSON.stringify(value, null, 1));
 }
 
 /** Runs `fn` once: its result is kept in `<dir>/done.json` and returned on later runs. */

@@ -4,7 +4,8 @@
  * temp file and renamed into place. Plus the compression measure the CLI and benchmarks report.
  * @module
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeBytesAtomic } from '../formats/file-io.ts';
 import { join } from 'node:path';
 import type { BpeTokenizerConfigJson, BpeTokenizerJson } from './bpe-train.ts';
 import type { Tokenizer } from './tokenizer.ts';
@@ -24,16 +25,6 @@ export function stringifyTokenizerJson(json: BpeTokenizerJson): string {
   return `${skeleton.replace(JSON.stringify(VOCAB), () => vocabText).replace(JSON.stringify(MERGES), () => mergesText)}\n`;
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
 
 /** Writes `dir/tokenizer.json` and `dir/tokenizer_config.json` (creating dir), each atomically. */
 export function saveTokenizerFiles(dir: string, files: { tokenizer: BpeTokenizerJson; config: BpeTokenizerConfigJson }): { tokenizerPath: string; configPath: string } {
@@ -42,8 +33,8 @@ export function saveTokenizerFiles(dir: string, files: { tokenizer: BpeTokenizer
   const configPath = join(dir, 'tokenizer_config.json');
   // Each file is whole at every moment; the pair is not one transaction (a crash between the two
   // renames leaves the new tokenizer.json beside the old config).
-  writeAtomic(tokenizerPath, stringifyTokenizerJson(files.tokenizer));
-  writeAtomic(configPath, `${JSON.stringify(files.config, null, 2)}\n`);
+  writeBytesAtomic(tokenizerPath, stringifyTokenizerJson(files.tokenizer));
+  writeBytesAtomic(configPath, `${JSON.stringify(files.config, null, 2)}\n`);
   return { tokenizerPath, configPath };
 }
 

@@ -11,11 +11,12 @@
  * replaced only after that, so a kill at any moment leaves the previous checkpoint usable.
  * @module
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { AdamW, Tensor, getRngState, noGrad, setRngState } from '../torch/index.ts';
 import { readAll } from '../formats/tensor-source.ts';
 import { SafetensorsFile, writeSafetensors } from '../formats/safetensors.ts';
+import { writeBytesAtomic } from '../formats/file-io.ts';
 import { rawToTensor, tensorToRaw } from '../model/weights.ts';
 
 export const CHECKPOINT_FORMAT = 1;
@@ -32,9 +33,7 @@ export interface TrainerState {
 }
 
 function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 1));
-  renameSync(tmp, file);
+  writeBytesAtomic(file, JSON.stringify(value, null, 1));
 }
 
 export function latestCheckpoint(outDir: string): string | null {

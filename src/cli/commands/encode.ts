@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { AtomicTextWriter } from '../../data/lines.ts';
 import { Encoder, type Paradigm, type TextKind } from '../../model/encoder.ts';
 import { loadBackbone, vectorIdentity } from '../../model/backbone.ts';
-import { writeFileSync, renameSync } from 'node:fs';
+import { writeBytesAtomic } from '../../formats/file-io.ts';
 import { countLines, readTextGroups } from '../../model/texts.ts';
 import { progress } from '../progress.ts';
 import { positiveInt } from '../flags.ts';
@@ -59,9 +59,7 @@ export async function runEncode(f: EncodeFlags): Promise<{ texts: number; tokens
     }
     await out.close();
     // Who made these vectors: `lion index` records it, and `lion search` checks query files against it.
-    const meta = `${f.output}.meta.json`;
-    writeFileSync(`${meta}.tmp`, JSON.stringify(vectorIdentity(loaded, f.paradigm)));
-    renameSync(`${meta}.tmp`, meta);
+    writeBytesAtomic(`${f.output}.meta.json`, JSON.stringify(vectorIdentity(loaded, f.paradigm)));
   } catch (e) {
     await out.abort();
     throw e;
