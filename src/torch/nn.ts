@@ -165,8 +165,6 @@ function uniform(shape: number[], bound: number, o: InitOptions): Tensor {
 
 /** y = x·Wᵀ + b; weight [out, in], bias [out]. */
 export class Linear extends Module {
-  readonly weight: Tensor;
-  readonly bias: Tensor | null;
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
@@ -174,12 +172,18 @@ export class Linear extends Module {
   ) {
     super();
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = this.param('weight', uniform([outFeatures, inFeatures], bound, o));
-    this.bias = bias ? this.param('bias', uniform([outFeatures], bound, o)) : null;
+    this.param('weight', uniform([outFeatures, inFeatures], bound, o));
+    if (bias) this.param('bias', uniform([outFeatures], bound, o));
   }
-  // Parameters may be replaced by setParameter, so read them back by name at call time.
+  // Parameters may be replaced by setParameter, so they are always read back by name.
+  get weight(): Tensor {
+    return this.ownParameter('weight')!;
+  }
+  get bias(): Tensor | null {
+    return this.ownParameter('bias') ?? null;
+  }
   forward(x: Tensor): Tensor {
-    return linear(x, this.ownParameter('weight')!, this.bias ? this.ownParameter('bias')! : null);
+    return linear(x, this.weight, this.bias);
   }
 }
 

@@ -10,6 +10,7 @@ import { Bm25Index } from '../../lexical/bm25.ts';
 import { mineTrainingExamples } from '../../lexical/mining.ts';
 import { beirDocText } from '../../model/encoder.ts';
 import { loadExamples } from '../../train/recipes.ts';
+import { loadCrossEncoder } from '../../train/cross-encoder.ts';
 import { attachFileScores, bm25Teacher, fileTeacherScores, scoreExamples } from '../../train/teacher.ts';
 import type { Doc } from '../../data/types.ts';
 import { nonNegativeInt, positiveInt } from '../flags.ts';
@@ -49,11 +50,12 @@ export function register(program: Command): void {
     .command('teacher')
     .description('add teacher scores to a training file: from a KD scores file or from BM25; writes CL+KD or KD lines')
     .requiredOption('--train <file>', 'training examples (e.g. from mine-negatives)')
-    .requiredOption('--from <source>', "'bm25', or a file of {query|qid, docids, scores} lines")
+    .requiredOption('--from <source>', "'bm25', 'cross-encoder:DIR' (trained with lion train-reranker), or a file of {query|qid, docids, scores} lines")
+    .option('--base <dir>', 'base model of a LoRA cross-encoder')
     .option('--corpus <file|id>', 'documents the examples refer to (needed for bm25)')
     .requiredOption('--output <file>', 'file to write')
-    .addOption(new Option('--format <f>', 'cl-kd: {question, pos_pid, neg_pids, pos_score, neg_scores}; kd: {query, docids, scores}').choices(['cl-kd', 'kd']).default('cl-kd'))
-    .action(async (f: { train: string; from: string; corpus?: string; output: string; format: 'cl-kd' | 'kd' }) => {
+    .addOption(new Option('--format <f>', 'cl-kd: {question, pos_pid, neg_pids, pos_score, neg_scores}; kd: {query, docids, scores}; text: {query, pos, neg, pos_scores, neg_scores} (default: cl-kd for examples with ids, text for examples with texts)').choices(['cl-kd', 'kd', 'text']))
+    .action(async (f: { train: string; from: string; corpus?: string; base?: string; output: string; format?: 'cl-kd' | 'kd' | 'text' }) => {
       const examples = await loadExamples(f.train);
       let scored: TrainingExample[];
       if (f.from === 'bm25') {
@@ -64,10 +66,23 @@ export function register(program: Command): void {
         const bar = progress(examples.length, 'examples', 'teacher');
         scored = scoreExamples(examples, corpus, bm25Teacher(index), (n) => bar.update(n));
         bar.stop();
+      } else if (f.from.startsWith('cross-encoder:')) {
+        // Examples that carry their texts need no corpus; ids are looked up in --corpus.
+        const corpus = new Map(f.corpus ? (await loadDocs(f.corpus)).map((d) => [d.id, beirDocText({ title: d.title, text: d.text })] as const) : []);
+        const ce = loadCrossEncoder(f.from.slice('cross-encoder:'.length), f.base);
+        const bar = progress(examples.length, 'examples', 'teacher');
+        try {
+          scored = scoreExamples(examples, corpus, ce.teacher(), (n) => bar.update(n));
+        } finally {
+          bar.stop();
+          ce.dispose();
+          ce.model.dispose();
+        }
       } else {
         scored = attachFileScores(examples, await fileTeacherScores(f.from), f.from);
       }
-      await writeTrainingExamples(f.output, scored, f.format);
+      const format = f.format ?? (scored.every((e) => e.positives.every((p) => p.id !== undefined)) ? 'cl-kd' : 'text');
+      await writeTrainingExamples(f.output, scored, format);
       console.error(`lion teacher: ${scored.length} examples with scores from ${f.from} -> ${f.output}`);
     });
 }

@@ -11,6 +11,8 @@ import { parseFlops } from '../../train/budget.ts';
 import type { Objective } from '../../train/objectives.ts';
 import { loadExamples, mntp, pretrain, trainRetriever, type CommonTrainOptions, type Tuning } from '../../train/recipes.ts';
 import { nonNegativeInt, positiveInt } from '../flags.ts';
+import { trainReranker } from '../../train/cross-encoder.ts';
+import { resolveExamples } from '../../train/retrieval.ts';
 
 interface CommonFlags {
   model: string;
@@ -104,6 +106,21 @@ function report(s: { step: number; seconds: number; flops: number; lastLoss: num
 }
 
 export function register(program: Command): void {
+  withCommon(program.command('train-reranker').description('train a cross-encoder reranker (Llama + score head, listwise CE over the positive and its negatives) to use as a KD teacher'), { steps: '500', batch: '4', lr: '1e-4', warmup: '0.04', full: false })
+    .requiredOption('--train <file>', 'training examples with hard negatives (e.g. from lion mine-negatives)')
+    .option('--corpus <file|id>', 'documents the training file refers to by id')
+    .option('--negatives <n>', 'negatives per query', '7')
+    .option('--max-length <n>', 'tokens per query-document pair', '256')
+    .action(async (f: CommonFlags & { train: string; corpus?: string; negatives: string; maxLength: string }) => {
+      const c = common('train-reranker', f);
+      const corpus = new Map<string, string>();
+      if (f.corpus) for await (const d of docsFrom(f.corpus)) corpus.set(d.id, beirDocText({ title: d.title, text: d.text }));
+      const negatives = positiveInt('train-reranker', '--negatives', f.negatives);
+      const { examples } = resolveExamples(await loadExamples(f.train), corpus, { minNegatives: negatives, needTeacher: false, file: f.train });
+      const s = trainReranker({ model: c.model, output: c.output, examples, negatives, batchSize: c.batchSize, steps: c.steps, lr: c.lr, warmupRatio: c.warmupRatio, maxLength: positiveInt('train-reranker', '--max-length', f.maxLength), full: c.tuning.kind === 'full', seed: c.seed, saveEvery: c.saveEvery, maxSeconds: c.maxSeconds });
+      report(s, f.output);
+    });
+
   withCommon(program.command('pretrain').description('causal-LM pre-training of a (small) Llama from scratch on a corpus'), { steps: '1000', batch: '8', lr: '3e-4', warmup: '0.02', full: true })
     .requiredOption('--corpus <file|id>', 'documents to train on (BEIR corpus.jsonl, MS MARCO collection, or a dataset id)')
     .option('--block <n>', 'tokens per training block', '512')
