@@ -26,6 +26,7 @@ interface Flags {
   threads?: string;
   jobs?: string;
   onlyCell?: string;
+  config?: string;
 }
 
 export function register(program: Command): void {
@@ -36,6 +37,7 @@ export function register(program: Command): void {
     .option('--output <dir>', 'study folder; rerun with the same folder to resume', 'runs/study')
     .option('--backbone <dirs>', 'comma-separated HF model folders (e.g. Llama-3.2-1B,Llama-3.2-3B,Llama-3-8B) instead of nano backbones')
     .option('--budget <flops>', 'training FLOPs per grid cell (e.g. 1.2e12, 3P)')
+    .option('--config <file>', 'JSON object whose fields replace the preset\'s (e.g. {"sizes": [...], "finetune": {...}})')
     .option('--no-report', 'skip the HTML report')
     .option('--threads <n>', 'libtorch intra-op threads (default: 1 for nano backbones, all cores for --backbone)')
     .option('--jobs <n>', 'grid cells trained at once, each in its own process (default: the cores, for nano backbones)')
@@ -43,7 +45,7 @@ export function register(program: Command): void {
     .action(async (f: Flags) => {
       // A child started by --jobs runs exactly its parent's configuration.
       const frozen = path.join(f.output, 'config.json');
-      const config = f.onlyCell ? (JSON.parse(readFileSync(frozen, 'utf8')) as StudyConfig) : presetConfig(f.preset);
+      const config = f.onlyCell ? (JSON.parse(readFileSync(frozen, 'utf8')) as StudyConfig) : { ...presetConfig(f.preset), ...(f.config ? (JSON.parse(readFileSync(f.config, 'utf8')) as Partial<StudyConfig>) : {}) };
       if (f.backbone) config.backbones = f.backbone.split(',').map((s) => s.trim()).filter(Boolean);
       if (f.preset === 'paper' && !config.backbones?.length) throw new Error("lion study: the paper preset needs --backbone DIR,DIR,DIR (local Llama-3 folders); hint: use --preset nano on a CPU");
       if (f.budget) config.finetune.flopsPerCell = parseFlops(f.budget);
