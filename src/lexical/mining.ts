@@ -3,7 +3,7 @@
  * judged relevant, the usual source of "hard" negatives for contrastive training.
  * @module
  */
-import type { Qrels } from '../data/types.ts';
+import type { Hit, Qrels, Run } from '../data/types.ts';
 import type { TrainingExample } from '../data/training.ts';
 import type { Bm25Index } from './bm25.ts';
 
@@ -20,6 +20,19 @@ export interface MiningOptions {
   excludeJudged?: boolean;
 }
 
+/** A query's candidates minus its positives (and judged docs with `excludeJudged`), in rank order. */
+function negativesFrom(hits: readonly Hit[], judged: ReadonlyMap<string, number>, opts: MiningOptions): string[] {
+  const level = opts.relevanceLevel ?? 1;
+  const negs: string[] = [];
+  for (const h of hits.slice(opts.skip ?? 0)) {
+    const g = judged.get(h.docId);
+    if (g !== undefined && (g >= level || opts.excludeJudged)) continue;
+    negs.push(h.docId);
+    if (opts.count !== undefined && negs.length >= opts.count) break;
+  }
+  return negs;
+}
+
 /** For each query, its BM25 top-`depth` candidates minus its positives, in rank order. */
 export function mineHardNegatives(
   index: Bm25Index,
@@ -28,18 +41,20 @@ export function mineHardNegatives(
   opts: MiningOptions = {},
 ): Map<string, string[]> {
   const depth = opts.depth ?? 100;
-  const level = opts.relevanceLevel ?? 1;
   const out = new Map<string, string[]>();
+  for (const [qid, text] of queries) out.set(qid, negativesFrom(index.search(text, depth), qrels.get(qid) ?? new Map(), opts));
+  return out;
+}
+
+/** One example per (query, positive) pair, each with the query's negatives; queries without a positive are skipped. */
+function toExamples(queries: Map<string, string>, qrels: Qrels, negatives: ReadonlyMap<string, string[]>, opts: MiningOptions): TrainingExample[] {
+  const level = opts.relevanceLevel ?? 1;
+  const out: TrainingExample[] = [];
   for (const [qid, text] of queries) {
-    const judged = qrels.get(qid) ?? new Map<string, number>();
-    const negs: string[] = [];
-    for (const h of index.search(text, depth).slice(opts.skip ?? 0)) {
-      const g = judged.get(h.docId);
-      if (g !== undefined && (g >= level || opts.excludeJudged)) continue;
-      negs.push(h.docId);
-      if (opts.count !== undefined && negs.length >= opts.count) break;
+    for (const [docId, g] of qrels.get(qid) ?? []) {
+      if (g < level) continue;
+      out.push({ query: { id: qid, text }, positives: [{ id: docId }], negatives: (negatives.get(qid) ?? []).map((id) => ({ id })) });
     }
-    out.set(qid, negs);
   }
   return out;
 }
@@ -54,18 +69,11 @@ export function mineTrainingExamples(
   qrels: Qrels,
   opts: MiningOptions = {},
 ): TrainingExample[] {
-  const level = opts.relevanceLevel ?? 1;
-  const negatives = mineHardNegatives(index, queries, qrels, opts);
-  const out: TrainingExample[] = [];
-  for (const [qid, text] of queries) {
-    for (const [docId, g] of qrels.get(qid) ?? []) {
-      if (g < level) continue;
-      out.push({
-        query: { id: qid, text },
-        positives: [{ id: docId }],
-        negatives: negatives.get(qid)!.map((id) => ({ id })),
-      });
-    }
-  }
-  return out;
+  return toExamples(queries, qrels, mineHardNegatives(index, queries, qrels, opts), opts);
+}
+
+/** The same, with negatives from any ranking (e.g. a trained Lion model's run) instead of BM25. */
+export function examplesFromRun(run: Run, queries: Map<string, string>, qrels: Qrels, opts: MiningOptions = {}): TrainingExample[] {
+  const negatives = new Map([...queries.keys()].map((qid) => [qid, negativesFrom(run.get(qid) ?? [], qrels.get(qid) ?? new Map(), opts)]));
+  return toExamples(queries, qrels, negatives, opts);
 }

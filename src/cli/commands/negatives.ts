@@ -11,6 +11,10 @@ import { mineTrainingExamples } from '../../lexical/mining.ts';
 import { beirDocText } from '../../model/encoder.ts';
 import { loadExamples } from '../../train/recipes.ts';
 import { loadCrossEncoder } from '../../train/cross-encoder.ts';
+import { loadBackbone } from '../../model/backbone.ts';
+import { Encoder } from '../../model/encoder.ts';
+import { exactRun } from '../../train/evaluate-model.ts';
+import { examplesFromRun } from '../../lexical/mining.ts';
 import { attachFileScores, bm25Teacher, fileTeacherScores, scoreExamples } from '../../train/teacher.ts';
 import type { Doc } from '../../data/types.ts';
 import { nonNegativeInt, positiveInt } from '../flags.ts';
@@ -34,14 +38,31 @@ export function register(program: Command): void {
     .option('--skip <n>', 'ignore the first n hits (they may be unjudged positives)', '0')
     .option('--count <n>', 'negatives kept per query', '50')
     .option('--rel-level <n>', 'minimum grade of a positive', '1')
-    .action(async (f: { corpus: string; queries: string; qrels: string; output: string; depth: string; skip: string; count: string; relLevel: string }) => {
-      const index = await Bm25Index.build(docsFrom(f.corpus));
-      const examples = mineTrainingExamples(index, await queriesFrom(f.queries), await qrelsFrom(f.qrels), {
+    .option('--model <dir>', 'mine with a trained Lion model instead of BM25 (exact search over the corpus)')
+    .option('--adapter <dir>', 'PEFT adapter for --model')
+    .addOption(new Option('--paradigm <p>', 'the model\'s paradigm').choices(['sparse', 'dense']).default('sparse'))
+    .action(async (f: { corpus: string; queries: string; qrels: string; output: string; depth: string; skip: string; count: string; relLevel: string; model?: string; adapter?: string; paradigm: 'sparse' | 'dense' }) => {
+      const opts = {
         depth: positiveInt('mine-negatives', '--depth', f.depth),
         skip: nonNegativeInt('mine-negatives', '--skip', f.skip),
         count: positiveInt('mine-negatives', '--count', f.count),
         relevanceLevel: nonNegativeInt('mine-negatives', '--rel-level', f.relLevel),
-      });
+      };
+      const queries = await queriesFrom(f.queries);
+      const qrels = await qrelsFrom(f.qrels);
+      let examples: TrainingExample[];
+      if (f.model) {
+        const docs = await loadDocs(f.corpus);
+        const b = loadBackbone({ model: f.model, adapter: f.adapter, paradigm: f.paradigm });
+        try {
+          const run = exactRun(new Encoder(b.model, b.tokenizer, { paradigm: f.paradigm }), queries, new Map(docs.map((d) => [d.id, beirDocText({ title: d.title, text: d.text })])), opts.depth);
+          examples = examplesFromRun(run, queries, qrels, opts);
+        } finally {
+          b.model.dispose();
+        }
+      } else {
+        examples = mineTrainingExamples(await Bm25Index.build(docsFrom(f.corpus)), queries, qrels, opts);
+      }
       await writeTrainingExamples(f.output, examples, 'cl');
       console.error(`lion mine-negatives: ${examples.length} examples -> ${f.output}`);
     });
