@@ -3,6 +3,9 @@
 // outputs are registered and returned as handles. Keep this list in step with src/torch/native.ts.
 #include <cstring>
 
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
 #include "registry.h"
 
 namespace lion {
@@ -409,6 +412,39 @@ OP(setGradEnabled) {
   return Napi::Boolean::New(info.Env(), prev);
 }
 OP(isGradEnabled) { return Napi::Boolean::New(info.Env(), at::GradMode::is_enabled()); }
+
+// ---- autocast (mixed precision) --------------------------------------------------------------------
+
+// setAutocast(device 'cpu'|'cuda', enabled, dtype, entering) -> previous enabled state. A scope calls it
+// entering (enabled = true) and leaving (enabled = the state it found); the cast cache is cleared when
+// the outermost scope leaves.
+OP(setAutocast) {
+  std::string dev = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cpu";
+  bool on = BOOL(1, "enabled");
+  auto dtype = toDtype(info[2], c.op);
+  bool cuda = dev.rfind("cuda", 0) == 0;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  auto type = cuda ? at::kCUDA : at::kCPU;
+  bool prev = at::autocast::is_autocast_enabled(type);
+  at::autocast::set_autocast_enabled(type, on);
+  if (on) at::autocast::set_autocast_dtype(type, dtype);
+#else
+  bool prev = cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+  if (cuda) {
+    at::autocast::set_enabled(on);
+    if (on) at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    at::autocast::set_cpu_enabled(on);
+    if (on) at::autocast::set_autocast_cpu_dtype(dtype);
+  }
+#endif
+  if (BOOL(3, "entering")) {
+    at::autocast::increment_nesting();
+  } else if (at::autocast::decrement_nesting() == 0) {
+    at::autocast::clear_cache();
+  }
+  return Napi::Boolean::New(info.Env(), prev);
+}
 
 }  // namespace
 

@@ -3,7 +3,7 @@
  * @module
  */
 export { Tensor, linear, embedding, dropout, crossEntropy, klDiv, mseLoss, type Operand, type Device } from './tensor.ts';
-export { tidy, noGrad, enableGrad, isGradEnabled, liveTensors } from './scope.ts';
+export { tidy, noGrad, enableGrad, autocast, isGradEnabled, liveTensors } from './scope.ts';
 export { manualSeed, getRngState, setRngState } from './random.ts';
 export { AdamW, clipGradNorm, type AdamWOptions, type ParamGroup, type AdamWParamState } from './optim.ts';
 export { Module, ModuleList, Linear, Embedding, RMSNorm, engineInfo, type LoadReport, type InitOptions } from './nn.ts';

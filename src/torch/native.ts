@@ -177,6 +177,7 @@ export interface Native {
   grad(h: Handle): Handle | null;
   zeroGrad(h: Handle): void;
   setGradEnabled(on: boolean): boolean;
+  setAutocast(device: string, on: boolean, dtype: number, entering: boolean): boolean;
   isGradEnabled(): boolean;
 
   adamwNew(groups: AdamWGroup[]): number;

@@ -4,6 +4,7 @@
  */
 import { native } from './native.ts';
 import { Tensor, adoptByFinalizer, scopeDepth } from './tensor.ts';
+import { dtypeCode } from './dtype.ts';
 
 /** Tensors inside a returned value: a Tensor, or arrays, Maps and plain objects of them. */
 function tensorsIn(value: unknown, out: Tensor[], seen = new Set<unknown>()): Tensor[] {
@@ -54,6 +55,21 @@ export function noGrad<T>(fn: () => T): T {
     return fn();
   } finally {
     n.setGradEnabled(prev);
+  }
+}
+
+/**
+ * Runs `fn` under libtorch autocast on `device`: matmuls and linears run in `dtype` (bf16 on CPU, bf16
+ * or f16 on CUDA), parameters stay f32, and libtorch's fp32 ops (losses such as cross-entropy; on CUDA
+ * also softmax) run in f32, as torch.autocast does. Nests; the previous state comes back even on throw.
+ */
+export function autocast<T>(dtype: 'bf16' | 'f16', fn: () => T, device: 'cpu' | 'cuda' = 'cpu'): T {
+  const n = native();
+  const prev = n.setAutocast(device, true, dtypeCode(dtype), true);
+  try {
+    return fn();
+  } finally {
+    n.setAutocast(device, prev, dtypeCode(dtype), false);
   }
 }
 

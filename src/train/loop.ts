@@ -10,7 +10,7 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { AdamW, Tensor, clipGradNorm, tidy } from '../torch/index.ts';
+import { AdamW, Tensor, autocast, clipGradNorm, tidy } from '../torch/index.ts';
 import { progress } from '../cli/progress.ts';
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
 import { learningRate } from './objectives.ts';
@@ -56,6 +56,10 @@ export interface LoopConfig {
   flopsBudget?: number;
   /** Stop once the run (all sessions together) has trained this long. */
   maxSeconds?: number;
+  /** Mixed precision: forward and loss under libtorch autocast in this dtype (the paper: bf16). */
+  autocast?: 'bf16' | 'f16';
+  /** Device for autocast (default cpu). */
+  device?: 'cpu' | 'cuda';
   keep?: number;
   /** Recorded in every checkpoint, and compared on resume. */
   config: Record<string, unknown>;
@@ -121,7 +125,9 @@ export function runTraining(task: TrainTask, cfg: LoopConfig): LoopSummary {
       const metrics: Record<string, number> = {};
       for (let m = 0; m < cfg.gradAccum; m++) {
         tidy(() => {
-          const r = task.micro(step * cfg.gradAccum + m, step);
+          // Forward and loss under autocast; backward outside it, as PyTorch recommends.
+          const u = step * cfg.gradAccum + m;
+          const r = cfg.autocast ? autocast(cfg.autocast, () => task.micro(u, step), cfg.device ?? 'cpu') : task.micro(u, step);
           r.loss.div(cfg.gradAccum).backward();
           loss += r.loss.item() / cfg.gradAccum;
           stepTokens += r.tokens;

@@ -39,6 +39,8 @@ export interface CommonTrainOptions {
   validateEvery?: number;
   flopsBudget?: number;
   maxSeconds?: number;
+  /** Mixed precision (the paper trains with bf16 autocast over f32 weights). */
+  autocast?: 'bf16';
   tuning: Tuning;
   printEvery?: number;
 }
@@ -78,7 +80,8 @@ function loopConfig(o: CommonTrainOptions, config: Record<string, unknown>) {
     validateEvery: o.validateEvery,
     flopsBudget: o.flopsBudget,
     maxSeconds: o.maxSeconds,
-    config,
+    autocast: o.autocast,
+    config: o.autocast ? { ...config, autocast: o.autocast } : config,
     printEvery: o.printEvery,
   };
 }

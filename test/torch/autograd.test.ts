@@ -1,7 +1,7 @@
 // Gradients by finite differences, AdamW by hand, grad mode, clipping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdamW, Tensor, clipGradNorm, crossEntropy, klDiv, noGrad, isGradEnabled, enableGrad, tidy, liveTensors } from '../../src/torch/index.ts';
+import { AdamW, Tensor, autocast, clipGradNorm, crossEntropy, klDiv, linear, noGrad, isGradEnabled, enableGrad, tidy, liveTensors } from '../../src/torch/index.ts';
 import { assertClose, checkGradient, lcg } from './helpers.ts';
 
 const f64 = (data: number[], shape: number[]): Tensor => Tensor.from(Float64Array.from(data), shape, 'f64');
@@ -178,4 +178,21 @@ test('tidy frees what it does not return, including on throw, and nests', () => 
   assert.equal(liveTensors(), before + 1);
   escaped.dispose();
   assert.equal(liveTensors(), before);
+});
+
+test('autocast runs linear in bf16 inside the scope only, nests, restores on throw, and keeps grads f32', () => {
+  tidy(() => {
+    const x = Tensor.randn([4, 8]);
+    const w = Tensor.randn([3, 8]).requiresGrad_();
+    assert.equal(autocast('bf16', () => linear(x, w)).dtype, 'bf16');
+    assert.equal(linear(x, w).dtype, 'f32');
+    assert.equal(autocast('bf16', () => { autocast('bf16', () => linear(x, w)); return linear(x, w); }).dtype, 'bf16', 'an inner scope leaves the outer one on');
+    assert.throws(() => autocast('bf16', () => { throw new Error('inside'); }), /inside/);
+    assert.equal(linear(x, w).dtype, 'f32', 'a throwing scope still turns autocast off');
+    // Losses run in f32 under CPU autocast (libtorch's fp32 list); gradients reach the f32 parameter as f32
+    const loss = autocast('bf16', () => crossEntropy(linear(x, w), Tensor.zeros([4], 'i64')));
+    assert.equal(loss.dtype, 'f32');
+    loss.backward();
+    assert.equal(w.grad!.dtype, 'f32');
+  });
 });

@@ -30,6 +30,7 @@ interface CommonFlags {
   validateEvery?: string;
   flopsBudget?: string;
   maxMinutes?: string;
+  bf16?: boolean;
   full?: boolean;
   loraR: string;
   loraAlpha: string;
@@ -63,6 +64,7 @@ function common(cmd: string, f: CommonFlags): CommonTrainOptions {
     flopsBudget: f.flopsBudget === undefined ? undefined : parseFlops(f.flopsBudget),
     maxSeconds: f.maxMinutes === undefined ? undefined : num(cmd, '--max-minutes', f.maxMinutes) * 60,
     tuning,
+    autocast: f.bf16 ? 'bf16' : undefined,
     printEvery: 10,
   };
 }
@@ -84,6 +86,7 @@ function withCommon(c: Command, d: { steps: string; batch: string; lr: string; w
     .option('--validate-every <n>', 'validate every n steps')
     .option('--flops-budget <x>', 'stop after this many training FLOPs (e.g. 3e15, 2.5P)')
     .option('--max-minutes <x>', 'stop after this much training time (all resumed sessions together)')
+    .option('--bf16', 'bf16 autocast for forward and loss, weights and optimizer in f32 (the paper; fast on GPUs and CPUs with bf16 units)')
     .option('--full', d.full ? 'train all weights (default for pretrain)' : 'train all weights instead of LoRA', d.full)
     .option('--lora-r <n>', 'LoRA rank', '16')
     .option('--lora-alpha <x>', 'LoRA alpha (scale alpha/r)', '32')
