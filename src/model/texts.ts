@@ -5,6 +5,22 @@
 import { readLines } from '../data/lines.ts';
 import { DataError, quote } from '../data/errors.ts';
 import { beirDocText } from './encoder.ts';
+import { docsFrom } from '../data/sources.ts';
+import type { Doc } from '../data/types.ts';
+
+/** id → text of each document, as the paper encodes it (BEIR: title + " " + text). */
+export function docTexts(docs: Iterable<Doc>): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const d of docs) m.set(d.id, beirDocText({ title: d.title, text: d.text }));
+  return m;
+}
+
+/** {@link docTexts} of a corpus file or dataset id, read as a stream. */
+export async function corpusTextsFrom(spec: string): Promise<Map<string, string>> {
+  const m = new Map<string, string>();
+  for await (const d of docsFrom(spec)) m.set(d.id, beirDocText({ title: d.title, text: d.text }));
+  return m;
+}
 
 export interface IdText {
   id: string;

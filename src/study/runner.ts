@@ -29,7 +29,8 @@ import { saveTokenizerFiles } from '../text/bpe-files.ts';
 import { makeModel } from '../model/make-model.ts';
 import { nonEmbeddingParams } from '../model/arch.ts';
 import { loadBackbone } from '../model/backbone.ts';
-import { Encoder, beirDocText, type Paradigm, type SparseVector } from '../model/encoder.ts';
+import { Encoder, type Paradigm, type SparseVector } from '../model/encoder.ts';
+import { docTexts } from '../model/texts.ts';
 import { readLlamaConfig } from '../formats/hf-config.ts';
 import { indexTextsDense, indexTextsSparse, openIndex, searchTexts } from '../index/index.ts';
 import { engineInfo } from '../torch/index.ts';
@@ -84,7 +85,7 @@ async function loadCollection(id: string): Promise<Collection> {
   for await (const d of ds.docs()) docs.push(d);
   return {
     docs,
-    texts: new Map(docs.map((d) => [d.id, beirDocText({ title: d.title, text: d.text })])),
+    texts: docTexts(docs),
     queries: await ds.queries(),
     qrels: await ds.qrels(),
     removeSelfHits: ds.entry.removeSelfHits,

@@ -6,10 +6,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { manualSeed, type Tensor } from '../torch/index.ts';
-import { readBeirCorpus } from '../data/beir.ts';
 import { readTrainingExamples } from '../data/training.ts';
 import type { TrainingExample } from '../data/training.ts';
-import { Encoder, beirDocText, type Paradigm } from '../model/encoder.ts';
+import { Encoder, type Paradigm } from '../model/encoder.ts';
 import { evaluateModel } from './evaluate-model.ts';
 import { loadBackbone, saveAdapter, type Backbone } from '../model/backbone.ts';
 import { applyLora, loraParameters, PAPER_LORA, type LoraConfig } from '../model/lora.ts';
@@ -84,13 +83,6 @@ function loopConfig(o: CommonTrainOptions, config: Record<string, unknown>) {
     config: o.autocast ? { ...config, autocast: o.autocast } : config,
     printEvery: o.printEvery,
   };
-}
-
-/** Reads a BEIR corpus (`corpus.jsonl`) into id -> text (title + " " + text). */
-export async function readCorpusTexts(file: string): Promise<Map<string, string>> {
-  const m = new Map<string, string>();
-  for await (const d of readBeirCorpus(file)) m.set(d.id, beirDocText({ title: d.title, text: d.text }));
-  return m;
 }
 
 // ---- language-model training --------------------------------------------------------------------

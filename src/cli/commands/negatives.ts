@@ -8,7 +8,7 @@ import { docsFrom, qrelsFrom, queriesFrom } from '../../data/sources.ts';
 import { writeTrainingExamples, type TrainingExample } from '../../data/training.ts';
 import { Bm25Index } from '../../lexical/bm25.ts';
 import { mineTrainingExamples } from '../../lexical/mining.ts';
-import { beirDocText } from '../../model/encoder.ts';
+import { corpusTextsFrom, docTexts } from '../../model/texts.ts';
 import { loadExamples } from '../../train/recipes.ts';
 import { loadCrossEncoder } from '../../train/cross-encoder.ts';
 import { loadBackbone } from '../../model/backbone.ts';
@@ -55,7 +55,7 @@ export function register(program: Command): void {
         const docs = await loadDocs(f.corpus);
         const b = loadBackbone({ model: f.model, adapter: f.adapter, paradigm: f.paradigm });
         try {
-          const run = exactRun(new Encoder(b.model, b.tokenizer, { paradigm: f.paradigm }), queries, new Map(docs.map((d) => [d.id, beirDocText({ title: d.title, text: d.text })])), opts.depth);
+          const run = exactRun(new Encoder(b.model, b.tokenizer, { paradigm: f.paradigm }), queries, docTexts(docs), opts.depth);
           examples = examplesFromRun(run, queries, qrels, opts);
         } finally {
           b.model.dispose();
@@ -83,13 +83,13 @@ export function register(program: Command): void {
         if (!f.corpus) throw new Error("lion teacher: --from bm25 needs --corpus; hint: the collection's statistics set the scores");
         const docs = await loadDocs(f.corpus);
         const index = await Bm25Index.build(docs);
-        const corpus = new Map(docs.map((d) => [d.id, beirDocText({ title: d.title, text: d.text })]));
+        const corpus = docTexts(docs);
         const bar = progress(examples.length, 'examples', 'teacher');
         scored = scoreExamples(examples, corpus, bm25Teacher(index), (n) => bar.update(n));
         bar.stop();
       } else if (f.from.startsWith('cross-encoder:')) {
         // Examples that carry their texts need no corpus; ids are looked up in --corpus.
-        const corpus = new Map(f.corpus ? (await loadDocs(f.corpus)).map((d) => [d.id, beirDocText({ title: d.title, text: d.text })] as const) : []);
+        const corpus = f.corpus ? await corpusTextsFrom(f.corpus) : new Map<string, string>();
         const ce = loadCrossEncoder(f.from.slice('cross-encoder:'.length), f.base);
         const bar = progress(examples.length, 'examples', 'teacher');
         try {

@@ -6,6 +6,7 @@
 import { Command, Option } from 'commander';
 import { docsFrom, qrelsFrom, queriesFrom } from '../../data/sources.ts';
 import { beirDocText, type Paradigm } from '../../model/encoder.ts';
+import { corpusTextsFrom } from '../../model/texts.ts';
 import { PAPER_LORA } from '../../model/lora.ts';
 import { parseFlops } from '../../train/budget.ts';
 import type { Objective } from '../../train/objectives.ts';
@@ -116,8 +117,7 @@ export function register(program: Command): void {
     .option('--max-length <n>', 'tokens per query-document pair', '256')
     .action(async (f: CommonFlags & { train: string; corpus?: string; negatives: string; maxLength: string }) => {
       const c = common('train-reranker', f);
-      const corpus = new Map<string, string>();
-      if (f.corpus) for await (const d of docsFrom(f.corpus)) corpus.set(d.id, beirDocText({ title: d.title, text: d.text }));
+      const corpus = f.corpus ? await corpusTextsFrom(f.corpus) : new Map<string, string>();
       const negatives = positiveInt('train-reranker', '--negatives', f.negatives);
       const { examples } = resolveExamples(await loadExamples(f.train), corpus, { minNegatives: negatives, needTeacher: false, file: f.train });
       const s = trainReranker({ model: c.model, output: c.output, examples, negatives, batchSize: c.batchSize, steps: c.steps, lr: c.lr, warmupRatio: c.warmupRatio, maxLength: positiveInt('train-reranker', '--max-length', f.maxLength), full: c.tuning.kind === 'full', seed: c.seed, saveEvery: c.saveEvery, maxSeconds: c.maxSeconds });
@@ -157,8 +157,7 @@ export function register(program: Command): void {
     .option('--dev-queries <file|id>', 'validation queries (with --dev-qrels and --validate-every)')
     .option('--dev-qrels <file|id>', 'validation qrels; the collection is --corpus')
     .action(async (f: CommonFlags & { paradigm: Paradigm; objective: Objective; train: string; corpus?: string; negatives: string; queryLength: string; docLength: string; flopsQ: string; flopsD: string; devQueries?: string; devQrels?: string }) => {
-      const corpus = new Map<string, string>();
-      if (f.corpus) for await (const d of docsFrom(f.corpus)) corpus.set(d.id, beirDocText({ title: d.title, text: d.text }));
+      const corpus = f.corpus ? await corpusTextsFrom(f.corpus) : new Map<string, string>();
       const validation = f.devQueries && f.devQrels ? { queries: await queriesFrom(f.devQueries), qrels: await qrelsFrom(f.devQrels), docs: corpus } : undefined;
       const s = await trainRetriever({
         ...common('train', f),
