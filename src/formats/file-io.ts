@@ -78,3 +78,8 @@ export function writeFileAtomic(path: string, fn: (fd: number) => void): void {
 export function writeBytesAtomic(path: string, data: Uint8Array | string): void {
   writeFileAtomic(path, (fd) => writeAll(fd, typeof data === 'string' ? new TextEncoder().encode(data) : data));
 }
+
+/** Writes a value as JSON (one-space indent) atomically. */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeBytesAtomic(path, JSON.stringify(value, null, 1));
+}

@@ -14,7 +14,7 @@
  * @module
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { writeBytesAtomic } from '../formats/file-io.ts';
+import { writeJsonAtomic } from '../formats/file-io.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { openDataset } from '../data/datasets.ts';
@@ -58,7 +58,7 @@ export interface StudyOptions {
 
 function writeJson(file: string, value: unknown): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  writeBytesAtomic(file, JSON.stringify(value, null, 1));
+  writeJsonAtomic(file, value);
 }
 
 /** Runs `fn` once: its result is kept in `<dir>/done.json` and returned on later runs. */

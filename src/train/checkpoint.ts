@@ -16,7 +16,7 @@ import path from 'node:path';
 import { AdamW, Tensor, getRngState, noGrad, setRngState } from '../torch/index.ts';
 import { readAll } from '../formats/tensor-source.ts';
 import { SafetensorsFile, writeSafetensors } from '../formats/safetensors.ts';
-import { writeBytesAtomic } from '../formats/file-io.ts';
+import { writeJsonAtomic } from '../formats/file-io.ts';
 import { rawToTensor, tensorToRaw } from '../model/weights.ts';
 
 export const CHECKPOINT_FORMAT = 1;
@@ -30,10 +30,6 @@ export interface TrainerState {
   /** The libtorch CPU generator state (dropout), base64. */
   rng: string;
   config: Record<string, unknown>;
-}
-
-function writeJsonAtomic(file: string, value: unknown): void {
-  writeBytesAtomic(file, JSON.stringify(value, null, 1));
 }
 
 export function latestCheckpoint(outDir: string): string | null {
