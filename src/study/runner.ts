@@ -217,9 +217,17 @@ async function evaluateCell(o: StudyOptions, cellDir: string, b: Backbone, parad
     let indexBytes = 0;
     let tokens = 0;
     let seconds = 0;
-    let nnzQ = 0, nnzD = 0, nQ = 0, nD = 0;
-    const meanQ = new Float64Array(paradigm === 'sparse' ? enc.dim : 0);
-    const meanD = new Float64Array(paradigm === 'sparse' ? enc.dim : 0);
+    // Per side: vectors seen, non-zeros, and the summed weight of each term (for nnz means and FLOPS).
+    const side = (): { n: number; nnz: number; weight: Float64Array } => ({ n: 0, nnz: 0, weight: new Float64Array(paradigm === 'sparse' ? enc.dim : 0) });
+    const [Q, D] = [side(), side()];
+    const tally = (s: ReturnType<typeof side>, v: (SparseVector | Float32Array)[]): void => {
+      if (paradigm !== 'sparse') return;
+      for (const x of v as SparseVector[]) {
+        s.n++;
+        s.nnz += x.indices.length;
+        x.indices.forEach((t, j) => (s.weight[t] = s.weight[t]! + x.values[j]!));
+      }
+    };
     for (const set of c.evalSets) {
       const col = sets.get(set.id)!;
       const dir = path.join(cellDir, 'eval', set.id.replaceAll('/', '_'));
@@ -228,7 +236,7 @@ async function evaluateCell(o: StudyOptions, cellDir: string, b: Backbone, parad
       const counting = async (texts: string[]): Promise<(SparseVector | Float32Array)[]> => {
         tokens += texts.reduce((a, t) => a + Math.min(c.evalMaxLength.doc, loaded.tokenizer.encode(t).length), 0);
         const v = await encodeFn(texts);
-        if (paradigm === 'sparse') for (const x of v as SparseVector[]) { nnzD += x.indices.length; nD++; x.indices.forEach((t, j) => (meanD[t] = meanD[t]! + x.values[j]!)); }
+        tally(D, v);
         return v;
       };
       const items = col.docs.map((d) => ({ id: d.id, text: col.texts.get(d.id)! }));
@@ -242,7 +250,7 @@ async function evaluateCell(o: StudyOptions, cellDir: string, b: Backbone, parad
       const queries = [...col.queries].map(([id, text]) => ({ id, text }));
       const qv = async (texts: string[]): Promise<(SparseVector | Float32Array)[]> => {
         const v = await encodeQ(texts);
-        if (paradigm === 'sparse') for (const x of v as SparseVector[]) { nnzQ += x.indices.length; nQ++; x.indices.forEach((t, j) => (meanQ[t] = meanQ[t]! + x.values[j]!)); }
+        tally(Q, v);
         return v;
       };
       const run = await searchTexts(index, queries, qv as never, { k: c.depth, identity, threads: 1 });
@@ -252,12 +260,12 @@ async function evaluateCell(o: StudyOptions, cellDir: string, b: Backbone, parad
     }
     const out: Omit<CellResult, 'trainFlops' | 'trainSeconds' | 'trainSteps'> = { metrics, indexBytes, encodeTokensPerSec: tokens / Math.max(seconds, 1e-9) };
     if (paradigm === 'sparse') {
-      out.nnzQuery = nnzQ / Math.max(nQ, 1);
-      out.nnzDoc = nnzD / Math.max(nD, 1);
+      out.nnzQuery = Q.nnz / Math.max(Q.n, 1);
+      out.nnzDoc = D.nnz / Math.max(D.n, 1);
       // SPLADE's FLOPS: expected multiplications per query-document pair, Σ_j p_q(j)·p_d(j) with p the
       // probability that term j is active; estimated here with mean weights normalised per term.
       let f = 0;
-      for (let j = 0; j < meanQ.length; j++) if (meanQ[j]! > 0 && meanD[j]! > 0) f += (meanQ[j]! / nQ) * (meanD[j]! / nD);
+      for (let j = 0; j < Q.weight.length; j++) if (Q.weight[j]! > 0 && D.weight[j]! > 0) f += (Q.weight[j]! / Q.n) * (D.weight[j]! / D.n);
       out.flops = f;
     }
     return out;
