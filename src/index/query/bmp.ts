@@ -10,19 +10,29 @@
  * are exact integer sums, so the result equals exhaustive scoring, ties included. With `alpha` < 1 it
  * is approximate: blocks are skipped when alpha × bound < k-th score (fewer blocks, lower recall).
  *
+ * Costs, per query on the 1M-document synthetic corpus (31,250 blocks): the frequent terms' bound sums
+ * run four rows per pass; blocks are placed in bound order a range of buckets at a time, so the blocks
+ * below the first range are rarely placed at all; and a block's postings are searched only for the rare
+ * query terms it holds (a bit per block, set while summing). Together 1.3× faster than the plain
+ * algorithm (bench/RESULTS.md).
+ *
  * After a probe of the best blocks, a cost check compares the blocks still above the k-th score with
  * the query's postings and hands the query to exhaustive scoring when that is cheaper (large k on
  * collections where the k-th score sits in the bulk of the distribution).
  * @module
  */
-import type { SparseIndexData, Scratch } from '../sparse/data.ts';
+import { BMP_BUCKETS, type ImpactArray, type SparseIndexData, type Scratch } from '../sparse/data.ts';
 import type { QuantQuery } from '../sparse/quantize.ts';
 import { TopK } from '../topk.ts';
 import { exhaustive } from './exhaustive.ts';
 
 export const name = 'bmp';
 
-const BUCKETS = 2048;
+const BUCKETS = BMP_BUCKETS;
+/** Bucket number of a block with a zero bound (never scored). */
+const NO_BUCKET = 0xffff;
+/** Blocks placed in score order at a time. */
+const FILL = 2048;
 
 /** Blocks scored before the cost check. */
 const PROBE_BLOCKS = 32;
@@ -37,6 +47,86 @@ export interface BmpStats {
   blocksWithBound: number;
   /** Whether the cost check handed the query to exhaustive scoring. */
   fellBack: boolean;
+}
+
+/**
+ * dst[i] += Σ_r ws[r] × src[rows[r] + i] for i < n: the frequent terms' bound sums, four rows per pass
+ * so each bound is loaded and stored a quarter as often (measured: 1.9 → 1.2 ms per query over 31k
+ * blocks and 24 dense rows).
+ */
+function addRows(
+  dst: Float64Array,
+  n: number,
+  src: ImpactArray,
+  rows: Int32Array,
+  ws: Float64Array,
+  nRows: number,
+): void {
+  let r = 0;
+  for (; r + 4 <= nRows; r += 4) {
+    const a = rows[r]!;
+    const b = rows[r + 1]!;
+    const c = rows[r + 2]!;
+    const e = rows[r + 3]!;
+    const wa = ws[r]!;
+    const wb = ws[r + 1]!;
+    const wc = ws[r + 2]!;
+    const we = ws[r + 3]!;
+    for (let i = 0; i < n; i++)
+      dst[i] = dst[i]! + wa * src[a + i]! + wb * src[b + i]! + wc * src[c + i]! + we * src[e + i]!;
+  }
+  for (; r < nRows; r++) {
+    const a = rows[r]!;
+    const wa = ws[r]!;
+    for (let i = 0; i < n; i++) dst[i] = dst[i]! + wa * src[a + i]!;
+  }
+}
+
+/** Adds the query's scores of block b's documents into acc (indexed by document within the block). */
+function scoreBlock(
+  d: SparseIndexData,
+  q: QuantQuery,
+  b: number,
+  acc: Float64Array,
+  termBit: Int32Array,
+  present: number,
+): void {
+  const { fwdBlockStart, fwdTerms, fwdLocal, fwdImpacts } = d;
+  const qt = q.terms;
+  const qw = q.weights;
+  const m = qt.length;
+  // intersect the block's term-sorted postings with the query terms
+  let p = fwdBlockStart[b]!;
+  const pe = fwdBlockStart[b + 1]!;
+  for (let j = 0; j < m && p < pe; j++) {
+    const bit = termBit[j]!;
+    if (bit !== 0 && (present & bit) === 0) continue;
+    const t = qt[j]!;
+    if (fwdTerms[p]! < t) {
+      // gallop to the first posting with term ≥ t
+      let lo = p;
+      let step = 1;
+      while (p + step < pe && fwdTerms[p + step]! < t) {
+        lo = p + step;
+        step <<= 1;
+      }
+      let hi = p + step < pe ? p + step : pe;
+      while (lo + 1 < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (fwdTerms[mid]! < t) lo = mid;
+        else hi = mid;
+      }
+      p = hi;
+    }
+    if (p < pe && fwdTerms[p] === t) {
+      const w = qw[j]!;
+      do {
+        const l = fwdLocal[p]!;
+        acc[l] = acc[l]! + w * fwdImpacts[p]!;
+        p++;
+      } while (p < pe && fwdTerms[p] === t);
+    }
+  }
 }
 
 /**
@@ -59,127 +149,140 @@ export function bmp(
   const qw = q.weights;
   const m = qt.length;
 
-  // 1. upper bound of every document block
+  // 1. upper bound of every document block: rare terms through their (block, max) entries, frequent
+  // terms (dense rows) four rows per pass
+  // The first 32 rare terms also set a bit in the blocks that hold them, so that scoring a block
+  // searches its postings only for the rare terms it holds (most are absent from any one block).
+  const rows = new Int32Array(m);
+  const ws = new Float64Array(m);
+  const termBit = new Int32Array(m); // 0: search every block
+  const present = s.present;
+  let nRows = 0;
+  let nRare = 0;
   for (let j = 0; j < m; j++) {
     const t = qt[j]!;
     const w = qw[j]!;
     const di = bmDenseIndex[t]!;
     if (di >= 0) {
-      const base = di * nb;
-      for (let b = 0; b < nb; b++) ub[b] = ub[b]! + w * bmDense[base + b]!;
+      rows[nRows] = di * nb;
+      ws[nRows++] = w;
     } else {
+      const e0 = bmSparseStart[t]!;
       const e1 = bmSparseStart[t + 1]!;
-      for (let e = bmSparseStart[t]!; e < e1; e++) {
-        const b = bmSparseBlocks[e]!;
-        ub[b] = ub[b]! + w * bmSparseMax[e]!;
+      if (nRare < 32) {
+        const bit = 1 << nRare++;
+        termBit[j] = bit;
+        for (let e = e0; e < e1; e++) {
+          const b = bmSparseBlocks[e]!;
+          ub[b] = ub[b]! + w * bmSparseMax[e]!;
+          present[b] = present[b]! | bit;
+        }
+      } else {
+        for (let e = e0; e < e1; e++) {
+          const b = bmSparseBlocks[e]!;
+          ub[b] = ub[b]! + w * bmSparseMax[e]!;
+        }
       }
     }
   }
+  addRows(ub, nb, bmDense, rows, ws, nRows);
 
-  // 2. blocks into buckets of similar bounds (counting sort), highest bucket first
+  // 2. blocks into buckets of similar bounds (a histogram; each block keeps its bucket number)
   let maxUb = 0;
   for (let b = 0; b < nb; b++) if (ub[b]! > maxUb) maxUb = ub[b]!;
   const top = new TopK(k);
   if (maxUb === 0) return top;
+  const { bucketOf, order, counts, bucketMax, fillAt } = s;
   const inv = (BUCKETS - 1) / maxUb;
-  const counts = new Int32Array(BUCKETS + 1);
-  const bucketMax = new Float64Array(BUCKETS);
+  counts.fill(0);
+  bucketMax.fill(0);
   let nonzero = 0;
   for (let b = 0; b < nb; b++) {
     const u = ub[b]!;
-    if (u === 0) continue;
-    const h = Math.floor(u * inv);
-    counts[h + 1]!++;
+    if (u === 0) {
+      bucketOf[b] = NO_BUCKET;
+      continue;
+    }
+    const h = (u * inv) | 0;
+    bucketOf[b] = h;
+    counts[h]!++;
     if (u > bucketMax[h]!) bucketMax[h] = u;
     nonzero++;
   }
-  for (let h = 0; h < BUCKETS; h++) counts[h + 1]! += counts[h]!;
-  const order = new Int32Array(nonzero);
-  const fillAt = counts.slice(0, BUCKETS);
-  for (let b = 0; b < nb; b++) {
-    const u = ub[b]!;
-    if (u === 0) continue;
-    order[fillAt[Math.floor(u * inv)]!++] = b;
-  }
 
-  // 3. score blocks until no remaining bound can enter the top k
-  const { fwdBlockStart, fwdTerms, fwdLocal, fwdImpacts, N } = d;
+  // 3. score blocks, highest bucket first, until no remaining bound can enter the top k. Blocks are
+  // placed in `order` a range of buckets at a time (about FILL blocks): most queries stop in the first
+  // range, so the other blocks are never placed.
+  const { fwdBlockStart, N } = d;
   const acc = s.blockAcc;
   const shift = d.docBlockShift;
   const slack = 1 / alpha;
   let scored = 0;
   let th = -Infinity; // the k-th score, scaled by 1/alpha
   let checked = !fallback;
-  outer: for (let h = BUCKETS - 1; h >= 0; h--) {
-    if (counts[h + 1] === counts[h]) continue;
-    if (bucketMax[h]! < th) break;
-    for (let i = counts[h]!; i < counts[h + 1]!; i++) {
-      const b = order[i]!;
-      if (ub[b]! < th) continue;
-      if (!checked && scored === PROBE_BLOCKS) {
-        // The k-th score only rises, so blocks with a bound at or above the current one bound the work
-        // left. When that costs more than scoring every posting, exhaustive TAAT is cheaper (and exact).
-        checked = true;
-        let left = nonzero;
-        if (th > -Infinity) {
-          const hb = Math.min(BUCKETS - 1, Math.floor(th * inv));
-          left = nonzero - counts[hb]!;
-        }
-        let df = 0;
-        for (let j = 0; j < m; j++) df += d.termStart[qt[j]! + 1]! - d.termStart[qt[j]!]!;
-        const perBlock = fwdBlockStart[nb]! / nb;
-        if (left * perBlock * BLOCK_COST_PER_POSTING > df + N / 4) {
-          ub.fill(0);
-          acc.fill(0);
-          if (stats) Object.assign(stats, { blocksScored: scored, blocksWithBound: nonzero, fellBack: true });
-          return exhaustive(d, q, k, s);
-        }
-      }
-      scored++;
-      // intersect the block's term-sorted postings with the query terms
-      let p = fwdBlockStart[b]!;
-      const pe = fwdBlockStart[b + 1]!;
-      for (let j = 0; j < m && p < pe; j++) {
-        const t = qt[j]!;
-        if (fwdTerms[p]! < t) {
-          // gallop to the first posting with term ≥ t
-          let lo = p;
-          let step = 1;
-          while (p + step < pe && fwdTerms[p + step]! < t) {
-            lo = p + step;
-            step <<= 1;
+  let hHi = BUCKETS; // buckets [hLo, hHi) are in `order`
+  outer: while (hHi > 0) {
+    let hLo = hHi;
+    let placed = 0;
+    while (hLo > 0 && placed < FILL) placed += counts[--hLo]!;
+    if (placed === 0) break;
+    // positions: highest bucket first
+    let at = 0;
+    for (let h = hHi - 1; h >= hLo; h--) {
+      fillAt[h] = at;
+      at += counts[h]!;
+    }
+    for (let b = 0; b < nb; b++) {
+      const h = bucketOf[b]!;
+      if (h >= hLo && h < hHi) order[fillAt[h]!++] = b;
+    }
+    let i = 0;
+    for (let h = hHi - 1; h >= hLo; h--) {
+      const end = i + counts[h]!;
+      if (end === i) continue;
+      if (bucketMax[h]! < th) break outer;
+      for (; i < end; i++) {
+        const b = order[i]!;
+        if (ub[b]! < th) continue;
+        if (!checked && scored === PROBE_BLOCKS) {
+          // The k-th score only rises, so blocks with a bound at or above the current one bound the work
+          // left. When that costs more than scoring every posting, exhaustive TAAT is cheaper (and exact).
+          checked = true;
+          let left = nonzero;
+          if (th > -Infinity) {
+            left = 0;
+            for (let hb = Math.min(BUCKETS - 1, (th * inv) | 0); hb < BUCKETS; hb++) left += counts[hb]!;
           }
-          let hi = p + step < pe ? p + step : pe;
-          while (lo + 1 < hi) {
-            const mid = (lo + hi) >>> 1;
-            if (fwdTerms[mid]! < t) lo = mid;
-            else hi = mid;
+          let df = 0;
+          for (let j = 0; j < m; j++) df += d.termStart[qt[j]! + 1]! - d.termStart[qt[j]!]!;
+          const perBlock = fwdBlockStart[nb]! / nb;
+          if (left * perBlock * BLOCK_COST_PER_POSTING > df + N / 4) {
+            ub.fill(0);
+            present.fill(0);
+            acc.fill(0);
+            if (stats) Object.assign(stats, { blocksScored: scored, blocksWithBound: nonzero, fellBack: true });
+            return exhaustive(d, q, k, s);
           }
-          p = hi;
         }
-        if (p < pe && fwdTerms[p] === t) {
-          const w = qw[j]!;
-          do {
-            const l = fwdLocal[p]!;
-            acc[l] = acc[l]! + w * fwdImpacts[p]!;
-            p++;
-          } while (p < pe && fwdTerms[p] === t);
-        }
-      }
-      const d0 = b << shift;
-      const n = Math.min(N - d0, 1 << shift);
-      for (let l = 0; l < n; l++) {
-        const sc = acc[l]!;
-        if (sc > 0) {
-          acc[l] = 0;
-          if (top.push(sc, d0 + l) && top.size === k) th = top.threshold * slack;
+        scored++;
+        scoreBlock(d, q, b, acc, termBit, present[b]!);
+        const d0 = b << shift;
+        const n = Math.min(N - d0, 1 << shift);
+        for (let l = 0; l < n; l++) {
+          const sc = acc[l]!;
+          if (sc > 0) {
+            acc[l] = 0;
+            if (top.push(sc, d0 + l) && top.size === k) th = top.threshold * slack;
+          }
         }
       }
       // every later block is bounded by this bucket's max: stop as soon as it falls below
       if (th > bucketMax[h]!) break outer;
     }
+    hHi = hLo;
   }
   if (stats) Object.assign(stats, { blocksScored: scored, blocksWithBound: nonzero, fellBack: false });
   ub.fill(0);
+  present.fill(0);
   return top;
 }

@@ -61,15 +61,32 @@ export interface Scratch {
   blockAcc: Float64Array;
   /** Upper bound per document block (BMP). */
   ub: Float64Array;
+  /** BMP: each block's bucket of similar bounds, the blocks in bucket order, and per-bucket counts, maxima and fill positions. */
+  bucketOf: Uint16Array;
+  /** BMP: per block, a bit for each of the query's first 32 rare terms that the block holds. */
+  present: Int32Array;
+  order: Int32Array;
+  counts: Int32Array;
+  bucketMax: Float64Array;
+  fillAt: Int32Array;
   /** Decoded doc ids of one compressed block. */
   docBuf: Uint32Array;
 }
+
+/** Bound buckets of BMP's counting sort. */
+export const BMP_BUCKETS = 2048;
 
 export function makeScratch(d: SparseIndexData): Scratch {
   return {
     acc: new Float64Array(d.N),
     blockAcc: new Float64Array(1 << d.docBlockShift),
     ub: new Float64Array(d.nDocBlocks),
+    bucketOf: new Uint16Array(d.nDocBlocks),
+    present: new Int32Array(d.nDocBlocks),
+    order: new Int32Array(d.nDocBlocks),
+    counts: new Int32Array(BMP_BUCKETS),
+    bucketMax: new Float64Array(BMP_BUCKETS),
+    fillAt: new Int32Array(BMP_BUCKETS),
     docBuf: new Uint32Array(128),
   };
 }
