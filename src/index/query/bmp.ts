@@ -155,7 +155,7 @@ export function bmp(
   // searches its postings only for the rare terms it holds (most are absent from any one block).
   const rows = new Int32Array(m);
   const ws = new Float64Array(m);
-  const termBit = new Int32Array(m); // 0: search every block
+  const termBit = new Int32Array(m); // 0 (dense rows, rare terms after the 32nd): search every block
   const present = s.present;
   let nRows = 0;
   let nRare = 0;
@@ -167,21 +167,13 @@ export function bmp(
       rows[nRows] = di * nb;
       ws[nRows++] = w;
     } else {
-      const e0 = bmSparseStart[t]!;
       const e1 = bmSparseStart[t + 1]!;
-      if (nRare < 32) {
-        const bit = 1 << nRare++;
-        termBit[j] = bit;
-        for (let e = e0; e < e1; e++) {
-          const b = bmSparseBlocks[e]!;
-          ub[b] = ub[b]! + w * bmSparseMax[e]!;
-          present[b] = present[b]! | bit;
-        }
-      } else {
-        for (let e = e0; e < e1; e++) {
-          const b = bmSparseBlocks[e]!;
-          ub[b] = ub[b]! + w * bmSparseMax[e]!;
-        }
+      const bit = nRare < 32 ? 1 << nRare++ : 0;
+      termBit[j] = bit;
+      for (let e = bmSparseStart[t]!; e < e1; e++) {
+        const b = bmSparseBlocks[e]!;
+        ub[b] = ub[b]! + w * bmSparseMax[e]!;
+        present[b] = present[b]! | bit;
       }
     }
   }
@@ -215,6 +207,12 @@ export function bmp(
   // range, so the other blocks are never placed.
   const { fwdBlockStart, N } = d;
   const acc = s.blockAcc;
+  /** Leaves the scratch arrays zeroed for the next query, and reports. */
+  const finish = (fellBack: boolean) => {
+    ub.fill(0);
+    present.fill(0);
+    if (stats) Object.assign(stats, { blocksScored: scored, blocksWithBound: nonzero, fellBack });
+  };
   const shift = d.docBlockShift;
   const slack = 1 / alpha;
   let scored = 0;
@@ -257,10 +255,8 @@ export function bmp(
           for (let j = 0; j < m; j++) df += d.termStart[qt[j]! + 1]! - d.termStart[qt[j]!]!;
           const perBlock = fwdBlockStart[nb]! / nb;
           if (left * perBlock * BLOCK_COST_PER_POSTING > df + N / 4) {
-            ub.fill(0);
-            present.fill(0);
             acc.fill(0);
-            if (stats) Object.assign(stats, { blocksScored: scored, blocksWithBound: nonzero, fellBack: true });
+            finish(true);
             return exhaustive(d, q, k, s);
           }
         }
@@ -281,8 +277,6 @@ export function bmp(
     }
     hHi = hLo;
   }
-  if (stats) Object.assign(stats, { blocksScored: scored, blocksWithBound: nonzero, fellBack: false });
-  ub.fill(0);
-  present.fill(0);
+  finish(false);
   return top;
 }
