@@ -18,8 +18,8 @@
 import type { Doc, Hit, Run } from '../data/types.ts';
 import { englishAnalyzer, type Analyzer } from './analyzer.ts';
 import { byte4ToInt, intToByte4 } from './lucene-norms.ts';
-import { GrowableUint32 } from './growable.ts';
-import { TopK } from './topk.ts';
+import { Growable } from '../index/growable.ts';
+import { TopK } from '../index/topk.ts';
 
 export interface Bm25Params {
   k1: number;
@@ -51,10 +51,10 @@ export class Bm25Builder {
   private readonly vocab = new Map<string, number>();
   private readonly terms: string[] = [];
   private readonly docIds: string[] = [];
-  private readonly lengths = new GrowableUint32();
-  private readonly pTerm = new GrowableUint32(1 << 16);
-  private readonly pDoc = new GrowableUint32(1 << 16);
-  private readonly pTf = new GrowableUint32(1 << 16);
+  private readonly lengths = new Growable(Uint32Array);
+  private readonly pTerm = new Growable(Uint32Array, 1 << 16);
+  private readonly pDoc = new Growable(Uint32Array, 1 << 16);
+  private readonly pTf = new Growable(Uint32Array, 1 << 16);
 
   constructor(private readonly opts: Bm25BuildOptions = {}) {
     this.analyzer = opts.analyzer ?? englishAnalyzer();
@@ -244,9 +244,10 @@ export class Bm25Index {
 
   /** The top `k` documents for `query`, best first (ties: lower index first, as Lucene). */
   search(query: string, k = 1000): Hit[] {
+    if (k <= 0) return [];
     const acc = (this.acc ??= new Float64Array(this.docIds.length));
     const q = this.queryTerms(query);
-    const touched = new GrowableUint32(1024);
+    const touched = new Growable(Uint32Array, 1024);
     for (let j = 0; j < q.indices.length; j++) {
       const t = q.indices[j]!;
       const w = f32(q.values[j]! * this.idfs[t]!);
@@ -261,10 +262,11 @@ export class Bm25Index {
     const ds = touched.view();
     for (let i = 0; i < ds.length; i++) {
       const d = ds[i]!;
-      top.push(d, f32(acc[d]!));
+      top.push(f32(acc[d]!), d);
       acc[d] = 0;
     }
-    return top.sorted().map(({ doc, score }) => ({ docId: this.docIds[doc]!, score }));
+    const best = top.drain();
+    return Array.from(best.docs, (doc, i) => ({ docId: this.docIds[doc]!, score: best.scores[i]! }));
   }
 
   /** Searches every query; returns a run. */

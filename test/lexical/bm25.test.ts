@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { Bm25Index } from '../../src/lexical/bm25.ts';
 import { englishAnalyzer } from '../../src/lexical/analyzer.ts';
 import { byte4ToInt, intToByte4 } from '../../src/lexical/lucene-norms.ts';
-import { TopK } from '../../src/lexical/topk.ts';
 import { mineHardNegatives, mineTrainingExamples } from '../../src/lexical/mining.ts';
 import { openDataset } from '../../src/data/datasets.ts';
 import { evaluate } from '../../src/eval/evaluate.ts';
@@ -55,17 +54,18 @@ test('Lucene length norms: exact below 32, then the largest 4-bit-mantissa value
   assert.equal(intToByte4(2 ** 31 - 1), 255);
 });
 
-test('top-k keeps the best k, ties to the lower doc index', () => {
-  const t = new TopK(3);
-  [5, 1, 9, 9, 3, 7].forEach((s, d) => t.push(d, s));
-  assert.deepEqual(t.sorted(), [
-    { doc: 2, score: 9 },
-    { doc: 3, score: 9 },
-    { doc: 5, score: 7 },
-  ]);
-  const z = new TopK(0);
-  z.push(1, 1);
-  assert.deepEqual(z.sorted(), []);
+test('search keeps the best k, ties to the lower doc index, and k = 0 gives no hits', async () => {
+  const same: Doc[] = [
+    { id: 'a', title: '', text: 'zebra' },
+    { id: 'b', title: '', text: 'zebra' },
+    { id: 'c', title: '', text: 'zebra' },
+  ];
+  const index = await Bm25Index.build(same, { analyzer: plain });
+  assert.deepEqual(
+    index.search('zebra', 2).map((h) => h.docId),
+    ['a', 'b'],
+  );
+  assert.deepEqual(index.search('zebra', 0), []);
 });
 
 test('sparse vectors: dot(query, document) equals the search score; encodeDocument matches documentVector', async () => {
