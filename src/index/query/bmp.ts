@@ -130,33 +130,22 @@ function scoreBlock(
 }
 
 /**
- * @param alpha 1 for the safe (exact) mode; below 1, approximate.
- * @param fallback hand the query to exhaustive scoring when the cost check predicts that pays.
+ * Step 1: the upper bound of every document block into s.ub. Rare terms go through their
+ * (block, max) entries, frequent terms (dense rows) four rows per pass. The first 32 rare terms also
+ * set a bit in s.present for the blocks that hold them, so that scoring a block searches its postings
+ * only for the rare terms it holds (most are absent from any one block). Returns each query term's
+ * bit (0 for dense rows and rare terms after the 32nd: searched in every block).
  */
-export function bmp(
-  d: SparseIndexData,
-  q: QuantQuery,
-  k: number,
-  s: Scratch,
-  alpha = 1,
-  stats?: BmpStats,
-  fallback = true,
-): TopK {
-  const ub = s.ub;
+function blockBounds(d: SparseIndexData, q: QuantQuery, s: Scratch): Int32Array {
+  const { ub, present } = s;
   const nb = d.nDocBlocks;
   const { bmSparseStart, bmSparseBlocks, bmSparseMax, bmDenseIndex, bmDense } = d;
   const qt = q.terms;
   const qw = q.weights;
   const m = qt.length;
-
-  // 1. upper bound of every document block: rare terms through their (block, max) entries, frequent
-  // terms (dense rows) four rows per pass
-  // The first 32 rare terms also set a bit in the blocks that hold them, so that scoring a block
-  // searches its postings only for the rare terms it holds (most are absent from any one block).
   const rows = new Int32Array(m);
   const ws = new Float64Array(m);
-  const termBit = new Int32Array(m); // 0 (dense rows, rare terms after the 32nd): search every block
-  const present = s.present;
+  const termBit = new Int32Array(m);
   let nRows = 0;
   let nRare = 0;
   for (let j = 0; j < m; j++) {
@@ -178,13 +167,15 @@ export function bmp(
     }
   }
   addRows(ub, nb, bmDense, rows, ws, nRows);
+  return termBit;
+}
 
-  // 2. blocks into buckets of similar bounds (a histogram; each block keeps its bucket number)
-  let maxUb = 0;
-  for (let b = 0; b < nb; b++) if (ub[b]! > maxUb) maxUb = ub[b]!;
-  const top = new TopK(k);
-  if (maxUb === 0) return top;
-  const { bucketOf, order, counts, bucketMax, fillAt } = s;
+/**
+ * Step 2: blocks into buckets of similar bounds (a histogram over (0, maxUb]; each block keeps its
+ * bucket number in s.bucketOf, NO_BUCKET for a zero bound). Returns the number of blocks with a bound.
+ */
+function bucketBlocks(nb: number, s: Scratch, maxUb: number): number {
+  const { ub, bucketOf, counts, bucketMax } = s;
   const inv = (BUCKETS - 1) / maxUb;
   counts.fill(0);
   bucketMax.fill(0);
@@ -201,11 +192,105 @@ export function bmp(
     if (u > bucketMax[h]!) bucketMax[h] = u;
     nonzero++;
   }
+  return nonzero;
+}
 
-  // 3. score blocks, highest bucket first, until no remaining bound can enter the top k. Blocks are
-  // placed in `order` a range of buckets at a time (about FILL blocks): most queries stop in the first
-  // range, so the other blocks are never placed.
-  const { fwdBlockStart, N } = d;
+/**
+ * Places the blocks of buckets [hLo, hHi) into s.order, highest bucket first (a counting sort over
+ * the bucket numbers kept by bucketBlocks).
+ */
+function placeBuckets(nb: number, s: Scratch, hLo: number, hHi: number): void {
+  const { bucketOf, order, counts, fillAt } = s;
+  let at = 0;
+  for (let h = hHi - 1; h >= hLo; h--) {
+    fillAt[h] = at;
+    at += counts[h]!;
+  }
+  for (let b = 0; b < nb; b++) {
+    const h = bucketOf[b]!;
+    if (h >= hLo && h < hHi) order[fillAt[h]!++] = b;
+  }
+}
+
+/**
+ * The cost check after the probe: the k-th score only rises, so the blocks with a bound at or above
+ * the current one (`th`) bound the work left. When scoring them costs more than scoring every posting
+ * of the query, exhaustive TAAT is cheaper (and exact).
+ */
+function exhaustiveIsCheaper(
+  d: SparseIndexData,
+  q: QuantQuery,
+  counts: Int32Array,
+  th: number,
+  inv: number,
+  nonzero: number,
+): boolean {
+  let left = nonzero;
+  if (th > -Infinity) {
+    left = 0;
+    for (let hb = Math.min(BUCKETS - 1, (th * inv) | 0); hb < BUCKETS; hb++) left += counts[hb]!;
+  }
+  const qt = q.terms;
+  let df = 0;
+  for (let j = 0; j < qt.length; j++) df += d.termStart[qt[j]! + 1]! - d.termStart[qt[j]!]!;
+  const nb = d.nDocBlocks;
+  const perBlock = d.fwdBlockStart[nb]! / nb;
+  return left * perBlock * BLOCK_COST_PER_POSTING > df + d.N / 4;
+}
+
+/**
+ * The documents of block b with a score in acc into the top k, zeroing acc for the next block.
+ * Returns the new k-th score scaled by `slack` (or `th` unchanged while fewer than k are held).
+ * `od` maps internal to input numbers in a reordered index (the queue breaks ties by input number).
+ */
+function collectBlock(
+  acc: Float64Array,
+  top: TopK,
+  d0: number,
+  n: number,
+  th: number,
+  slack: number,
+  od: Uint32Array | null,
+): number {
+  const k = top.k;
+  for (let l = 0; l < n; l++) {
+    const sc = acc[l]!;
+    if (sc > 0) {
+      acc[l] = 0;
+      if (top.push(sc, od === null ? d0 + l : od[d0 + l]!) && top.size === k) th = top.threshold * slack;
+    }
+  }
+  return th;
+}
+
+/**
+ * @param alpha 1 for the safe (exact) mode; below 1, approximate.
+ * @param fallback hand the query to exhaustive scoring when the cost check predicts that pays.
+ */
+export function bmp(
+  d: SparseIndexData,
+  q: QuantQuery,
+  k: number,
+  s: Scratch,
+  alpha = 1,
+  stats?: BmpStats,
+  fallback = true,
+): TopK {
+  const { ub, present } = s;
+  const nb = d.nDocBlocks;
+  const termBit = blockBounds(d, q, s);
+  let maxUb = 0;
+  for (let b = 0; b < nb; b++) if (ub[b]! > maxUb) maxUb = ub[b]!;
+  const top = new TopK(k);
+  if (maxUb === 0) return top;
+  const nonzero = bucketBlocks(nb, s, maxUb);
+  const inv = (BUCKETS - 1) / maxUb;
+
+  // Step 3: score blocks, highest bucket first, until no remaining bound can enter the top k. Blocks
+  // are placed in `order` a range of buckets at a time (about FILL blocks): most queries stop in the
+  // first range, so the other blocks are never placed.
+  const { order, counts, bucketMax } = s;
+  const N = d.N;
   const acc = s.blockAcc;
   /** Leaves the scratch arrays zeroed for the next query, and reports. */
   const finish = (fellBack: boolean) => {
@@ -224,16 +309,7 @@ export function bmp(
     let placed = 0;
     while (hLo > 0 && placed < FILL) placed += counts[--hLo]!;
     if (placed === 0) break;
-    // positions: highest bucket first
-    let at = 0;
-    for (let h = hHi - 1; h >= hLo; h--) {
-      fillAt[h] = at;
-      at += counts[h]!;
-    }
-    for (let b = 0; b < nb; b++) {
-      const h = bucketOf[b]!;
-      if (h >= hLo && h < hHi) order[fillAt[h]!++] = b;
-    }
+    placeBuckets(nb, s, hLo, hHi);
     let i = 0;
     for (let h = hHi - 1; h >= hLo; h--) {
       const end = i + counts[h]!;
@@ -243,18 +319,8 @@ export function bmp(
         const b = order[i]!;
         if (ub[b]! < th) continue;
         if (!checked && scored === PROBE_BLOCKS) {
-          // The k-th score only rises, so blocks with a bound at or above the current one bound the work
-          // left. When that costs more than scoring every posting, exhaustive TAAT is cheaper (and exact).
           checked = true;
-          let left = nonzero;
-          if (th > -Infinity) {
-            left = 0;
-            for (let hb = Math.min(BUCKETS - 1, (th * inv) | 0); hb < BUCKETS; hb++) left += counts[hb]!;
-          }
-          let df = 0;
-          for (let j = 0; j < m; j++) df += d.termStart[qt[j]! + 1]! - d.termStart[qt[j]!]!;
-          const perBlock = fwdBlockStart[nb]! / nb;
-          if (left * perBlock * BLOCK_COST_PER_POSTING > df + N / 4) {
+          if (exhaustiveIsCheaper(d, q, counts, th, inv, nonzero)) {
             acc.fill(0);
             finish(true);
             return exhaustive(d, q, k, s);
@@ -263,14 +329,7 @@ export function bmp(
         scored++;
         scoreBlock(d, q, b, acc, termBit, present[b]!);
         const d0 = b << shift;
-        const n = Math.min(N - d0, 1 << shift);
-        for (let l = 0; l < n; l++) {
-          const sc = acc[l]!;
-          if (sc > 0) {
-            acc[l] = 0;
-            if (top.push(sc, d0 + l) && top.size === k) th = top.threshold * slack;
-          }
-        }
+        th = collectBlock(acc, top, d0, Math.min(N - d0, 1 << shift), th, slack, d.origDoc);
       }
       // every later block is bounded by this bucket's max: stop as soon as it falls below
       if (th > bucketMax[h]!) break outer;
