@@ -3,8 +3,9 @@
  * file. Written last and atomically, so a folder with a manifest is a complete index.
  * @module
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { withAtomicDir as withAtomicFolder, writeBytesAtomic } from '../formats/file-io.ts';
 import type { Paradigm, VectorIdentity } from './types.ts';
 import { readWhole, sha256 } from './format.ts';
 
@@ -17,8 +18,10 @@ export interface FileEntry {
 }
 
 export interface SparseParams {
-  /** Number of term ids the index accepts (the tokenizer's vocabulary size). */
+  /** Number of term ids: the model's vocabulary size when declared, else the largest indexed id + 1. */
   vocabSize: number;
+  /** True when vocabSize came from the model or tokenizer (absent in older indexes: not declared). */
+  vocabDeclared?: boolean;
   /** Impact width: 8 or 16 bits. */
   bits: 8 | 16;
   /** Float weight of one impact unit: weight ≈ impact × scale. */
@@ -29,6 +32,11 @@ export interface SparseParams {
   postingBlock: number;
   /** Documents per block of the block-max (BMP) filter; a power of two. */
   docBlock: number;
+  /**
+   * Internal document order: 'bp' (recursive graph bisection; forward.bin then maps internal numbers
+   * to input numbers in its `origDoc` section) or 'none'/absent (input order).
+   */
+  reorder?: 'none' | 'bp';
 }
 
 export interface DenseParams {
@@ -47,7 +55,9 @@ export interface IndexManifest {
   sparse?: SparseParams;
   dense?: DenseParams;
   files: Record<string, FileEntry>;
-  build?: { seconds: number; peakRssBytes: number; source?: string };
+  build?: { seconds: number; peakRssBytes: number; source?: string; reorderSeconds?: number };
+  /** sha256 of the manifest's JSON without this field (see manifestChecksum); verified on every read. */
+  checksum?: string;
 }
 
 export const MANIFEST = 'manifest.json';
@@ -72,7 +82,54 @@ export function readManifest(dir: string): IndexManifest {
     throw new Error(
       `lion: index '${dir}' has format version ${m.formatVersion}; this Lion reads version ${INDEX_FORMAT_VERSION}; hint: rebuild the index with this Lion`,
     );
+  if (typeof m.checksum !== 'string')
+    throw new Error(`lion: index manifest '${path}' has no checksum (written by an older Lion, or edited); hint: rebuild the index with 'lion index'`);
+  const want = manifestChecksum(m);
+  if (m.checksum !== want)
+    throw new Error(
+      `lion: index manifest '${path}' fails its checksum (sha256 ${want.slice(0, 16)}…, recorded ${m.checksum.slice(0, 16)}…): the manifest was corrupted or edited; hint: rebuild the index with 'lion index'`,
+    );
+  checkParams(m, path);
   return m;
+}
+
+/**
+ * The manifest's own checksum: sha256 of its JSON with the `checksum` field left out. Parsing and
+ * re-serialising keeps key order and round-trips every number, so the reader recomputes it exactly.
+ */
+export function manifestChecksum(m: IndexManifest): string {
+  const { checksum: _, ...rest } = m;
+  return sha256(new TextEncoder().encode(JSON.stringify(rest)));
+}
+
+/** Writes `dir/manifest.json` atomically with its checksum; returns the manifest as written. */
+export function writeManifest(dir: string, m: IndexManifest): IndexManifest {
+  const out: IndexManifest = { ...m, checksum: undefined };
+  out.checksum = manifestChecksum(out);
+  writeBytesAtomic(join(dir, MANIFEST), JSON.stringify(out, null, 2) + '\n');
+  return out;
+}
+
+/** Values a checksummed manifest could still hold wrongly only through a bug: refused, not trusted. */
+function checkParams(m: IndexManifest, path: string): void {
+  const bad = (what: string): never => {
+    throw new Error(`lion: index manifest '${path}': ${what}; hint: rebuild the index with 'lion index'`);
+  };
+  if (m.paradigm !== 'sparse' && m.paradigm !== 'dense') bad(`unknown paradigm '${String(m.paradigm)}'`);
+  if (!Number.isInteger(m.counts?.docs) || m.counts.docs < 0) bad(`counts.docs must be a non-negative integer`);
+  const p = m.sparse;
+  if (m.paradigm === 'sparse') {
+    if (!p) bad('a sparse index without sparse parameters');
+    if (p!.bits !== 8 && p!.bits !== 16) bad(`sparse.bits must be 8 or 16, got ${String(p!.bits)}`);
+    if (!(Number.isFinite(p!.scale) && p!.scale > 0)) bad(`sparse.scale must be a positive number, got ${String(p!.scale)}`);
+    if (!Number.isInteger(p!.vocabSize) || p!.vocabSize < 1) bad(`sparse.vocabSize must be a positive integer`);
+    const b = p!.docBlock;
+    if (!Number.isInteger(b) || b < 1 || b > 256 || (b & (b - 1)) !== 0) bad(`sparse.docBlock must be a power of two <= 256, got ${String(b)}`);
+  }
+  if (m.paradigm === 'dense') {
+    if (!m.dense) bad('a dense index without dense parameters');
+    if (!Number.isInteger(m.dense!.dim) || m.dense!.dim < 1) bad(`dense.dim must be a positive integer`);
+  }
 }
 
 /**
@@ -109,32 +166,25 @@ export function readChecked(
 /** Writes a small file atomically (temp + fsync + rename): formats/file-io's implementation. */
 export { writeBytesAtomic as writeFileAtomic } from '../formats/file-io.ts';
 
-/**
- * Builds a folder atomically: `fill` writes into a fresh temporary sibling folder, which then replaces
- * `dir` by rename. A crash leaves either the old index or the new one, never half of one.
- */
-export async function withAtomicDir<T>(dir: string, fill: (tmp: string) => Promise<T>): Promise<T> {
-  const target = resolve(dir);
-  mkdirSync(dirname(target), { recursive: true });
-  const tag = `${process.pid}-${Date.now().toString(36)}`;
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${tag}`);
-  mkdirSync(tmp);
-  let result: T;
+/** Whether `dir` holds a Lion index (a manifest in Lion's format), the only kind `--overwrite` replaces. */
+export function isIndexDir(dir: string): boolean {
   try {
-    result = await fill(tmp);
-  } catch (e) {
-    rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    return (JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { format?: unknown }).format === INDEX_FORMAT;
+  } catch {
+    return false;
   }
-  if (existsSync(target)) {
-    const old = join(dirname(target), `.${basename(target)}.old-${tag}`);
-    renameSync(target, old);
-    renameSync(tmp, target);
-    rmSync(old, { recursive: true, force: true });
-  } else {
-    renameSync(tmp, target);
-  }
-  return result;
+}
+
+/**
+ * Builds an index folder atomically (formats/file-io's withAtomicDir): an existing `dir` is replaced
+ * only when it is a Lion index and `overwrite` is set; anything else there is refused, never deleted.
+ */
+export async function withAtomicDir<T>(
+  dir: string,
+  fill: (tmp: string) => Promise<T>,
+  o: { overwrite?: boolean; inputs?: readonly (string | undefined)[]; cmd?: string } = {},
+): Promise<T> {
+  return withAtomicFolder(dir, fill, { ...o, isOurs: isIndexDir, what: 'index', cmd: o.cmd ?? 'index' });
 }
 
 /**

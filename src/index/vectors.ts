@@ -11,6 +11,8 @@ import type { Labelled, Paradigm, SparseVector, VectorIdentity } from './types.t
 
 export interface VectorMeta extends VectorIdentity {
   paradigm?: Paradigm;
+  /** The model's vocabulary size (sparse): `lion index` declares it, so queries may hold any id below it. */
+  vocabSize?: number;
 }
 
 export type AnyVector = SparseVector | Float32Array;

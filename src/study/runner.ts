@@ -241,7 +241,7 @@ async function evaluateCell(o: StudyOptions, cellDir: string, b: Backbone, parad
       };
       const items = col.docs.map((d) => ({ id: d.id, text: col.texts.get(d.id)! }));
       const manifest = paradigm === 'sparse'
-        ? await indexTextsSparse(dir, items, counting as (t: string[]) => Promise<SparseVector[]>, { identity, batchSize: 64 })
+        ? await indexTextsSparse(dir, items, counting as (t: string[]) => Promise<SparseVector[]>, { identity, batchSize: 64, vocabSize: loaded.tokenizer.vocabSize })
         : await indexTextsDense(dir, items, counting as (t: string[]) => Promise<Float32Array[]>, { identity, batchSize: 64 });
       seconds += (performance.now() - t0) / 1000;
       // The index size reported is the in-domain collection's (the first evaluation set).

@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { AtomicTextWriter } from '../../data/lines.ts';
 import { Encoder, type Paradigm, type TextKind } from '../../model/encoder.ts';
 import { loadBackbone, vectorIdentity } from '../../model/backbone.ts';
+import type { VectorMeta } from '../../index/vectors.ts';
 import { writeBytesAtomic } from '../../formats/file-io.ts';
 import { countLines, readTextGroups } from '../../model/texts.ts';
 import { progress } from '../progress.ts';
@@ -59,7 +60,8 @@ export async function runEncode(f: EncodeFlags): Promise<{ texts: number; tokens
     }
     await out.close();
     // Who made these vectors: `lion index` records it, and `lion search` checks query files against it.
-    writeBytesAtomic(`${f.output}.meta.json`, JSON.stringify(vectorIdentity(loaded, f.paradigm)));
+    const meta: VectorMeta = { ...vectorIdentity(loaded, f.paradigm), ...(f.paradigm === 'sparse' ? { vocabSize: loaded.tokenizer.vocabSize } : {}) };
+    writeBytesAtomic(`${f.output}.meta.json`, JSON.stringify(meta));
   } catch (e) {
     await out.abort();
     throw e;

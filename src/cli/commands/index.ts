@@ -31,6 +31,7 @@ export interface IndexFlags {
   batchSize: string;
   maxLength?: string;
   json?: boolean;
+  overwrite?: boolean;
 }
 
 /** Reads texts to encode: a JSONL file, or a registered dataset's corpus. */
@@ -100,6 +101,7 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
   let dispose = (): void => {};
   if (f.vectors) {
     file = new VectorFile(f.vectors, f.paradigm);
+    vocabSize ??= file.meta?.vocabSize;
     source = file;
   } else {
     const m = await modelEncoder(
@@ -133,7 +135,11 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
             );
           b.add(v.id, v.vector, v.where);
         }
-        if (file?.meta) b.identity = { ...file.meta, ...identity };
+        if (file?.meta) {
+          const { vocabSize: declared, ...meta } = file.meta;
+          b.identity = { ...meta, ...identity };
+          if (vocabSize === undefined && declared !== undefined) b.declareVocab(declared);
+        }
         return b.finish();
       }
       const b = new DenseIndexBuilder(tmp, { dtype: f.dtype, identity, source: f.vectors ?? f.corpus });
@@ -146,7 +152,7 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
       }
       if (file?.meta) b.identity = { ...file.meta, ...identity };
       return b.finish();
-    });
+    }, { overwrite: f.overwrite, inputs: [f.vectors, f.model, f.adapter, f.corpus, f.tokenizer] });
   } finally {
     dispose();
   }
@@ -182,7 +188,8 @@ export function register(program: Command): void {
     .option('--adapter <dir>', 'PEFT LoRA adapter for --model')
     .option('--corpus <id|file>', 'with --model: a dataset id or a JSONL file of {"id","text"} / BEIR lines')
     .addOption(new Option('--paradigm <p>', 'sparse or dense').choices(['sparse', 'dense']).makeOptionMandatory())
-    .requiredOption('--output <dir>', 'index folder (replaced atomically)')
+    .requiredOption('--output <dir>', 'index folder to create (written atomically)')
+    .option('--overwrite', 'replace an existing Lion index at --output (nothing else is ever replaced)')
     .option('--bits <n>', 'sparse: impact width, 8 or 16', '8')
     .option('--doc-block <n>', 'sparse: documents per block-max block (power of two, <= 256)', '32')
     .option(
@@ -191,7 +198,7 @@ export function register(program: Command): void {
       String(1 << 23),
     )
     .addOption(new Option('--dtype <t>', 'dense: storage type').choices([...DENSE_DTYPES]).default('f32'))
-    .option('--vocab-size <n>', 'sparse: vocabulary size (default: from --tokenizer, else largest term id + 1)')
+    .option('--vocab-size <n>', 'sparse: vocabulary size (default: from --tokenizer, --model or the vectors\' sidecar, else largest term id + 1)')
     .option(
       '--tokenizer <file>',
       'tokenizer.json (or llama2.c tokenizer.bin) whose ids the vectors use: recorded in the manifest',

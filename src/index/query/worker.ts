@@ -33,7 +33,7 @@ if (parentPort) {
   port.on('message', (task: WorkerTask) => {
     try {
       const results = task.queries.map((q) =>
-        runSparse(data, quantizeQuery(q, data.V, data.scale, q.label), task.k, scratch, task.opts),
+        runSparse(data, quantizeQuery(q, { size: data.V, declared: data.vocabDeclared }, data.scale, q.label), task.k, scratch, task.opts),
       );
       port.postMessage({ id: task.id, results } satisfies WorkerReply);
     } catch (e) {

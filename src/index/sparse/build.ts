@@ -21,12 +21,12 @@ import { Growable } from '../growable.ts';
 import { RawReader, RawWriter, streamFile, openSync, closeSync } from '../rawio.ts';
 import { BP128, maxBitWidth, pack, packedWords } from '../codec/bitpack.ts';
 import { impactLevels, impactScale, quantizeImpact } from './quantize.ts';
+import { bisectOrder, invertPermutation } from './reorder.ts';
 import {
   INDEX_FORMAT,
   INDEX_FORMAT_VERSION,
-  MANIFEST,
+  writeManifest,
   withAtomicDir,
-  writeFileAtomic,
   type IndexManifest,
   type FileEntry,
 } from '../manifest.ts';
@@ -47,7 +47,21 @@ export interface SparseBuildOptions {
   identity?: VectorIdentity;
   /** A free-text note of where the vectors came from (a file path). */
   source?: string;
+  /** Replace an existing index at the output (never anything else there); default false. */
+  overwrite?: boolean;
+  /**
+   * Document order inside the index: 'none' keeps input order; 'bp' renumbers documents by recursive
+   * graph bisection (see reorder.ts) so that similar documents share blocks. Results, external ids,
+   * runs and exports do not change: the index keeps each document's input number and reports it.
+   * Default 'none'. Costs the forward index in memory (8 bytes per posting) during finish().
+   */
+  reorder?: DocOrder;
+  /** BP swap rounds per bisection; default 20. */
+  bpIterations?: number;
 }
+
+export const DOC_ORDERS = ['none', 'bp'] as const;
+export type DocOrder = (typeof DOC_ORDERS)[number];
 
 interface Run {
   counts: Uint32Array;
@@ -64,7 +78,9 @@ export class SparseIndexBuilder {
   readonly #tmp: string;
   readonly #bits: 8 | 16;
   readonly #docBlock: number;
-  readonly #declaredVocab: number | undefined;
+  readonly #reorder: DocOrder;
+  readonly #bpIterations: number | undefined;
+  #declaredVocab: number | undefined;
   /** Who made the vectors (may be completed before finish(), e.g. from a vector file's _meta line). */
   identity: VectorIdentity;
   readonly #source: string | undefined;
@@ -96,12 +112,11 @@ export class SparseIndexBuilder {
     this.#docBlock = opts.docBlock ?? 32;
     if (!(this.#docBlock >= 1 && this.#docBlock <= 256 && (this.#docBlock & (this.#docBlock - 1)) === 0))
       throw new Error(`lion index: doc block must be a power of two in [1, 256], got '${this.#docBlock}'`);
-    this.#declaredVocab = opts.vocabSize;
-    if (
-      opts.vocabSize !== undefined &&
-      !(Number.isInteger(opts.vocabSize) && opts.vocabSize > 0 && opts.vocabSize <= MAX_VOCAB)
-    )
-      throw new Error(`lion index: vocabulary size must be an integer in [1, ${MAX_VOCAB}], got '${opts.vocabSize}'`);
+    if (opts.vocabSize !== undefined) this.declareVocab(opts.vocabSize);
+    this.#reorder = opts.reorder ?? 'none';
+    if (!DOC_ORDERS.includes(this.#reorder))
+      throw new Error(`lion index: --reorder must be one of ${DOC_ORDERS.join(', ')}, got '${String(this.#reorder)}'`);
+    this.#bpIterations = opts.bpIterations;
     this.identity = opts.identity ?? {};
     this.#source = opts.source;
     this.#cap = Math.max(1024, opts.bufferPostings ?? 1 << 23);
@@ -113,6 +128,20 @@ export class SparseIndexBuilder {
     this.#fwdTerms = new RawWriter(join(this.#tmp, 'fwd-terms'));
     this.#fwdVals = new RawWriter(join(this.#tmp, 'fwd-vals'));
     this.#docStart.push(0);
+  }
+
+  /**
+   * States the model's vocabulary size (known late when it comes from a vector file's `_meta` line).
+   * Documents already added must lie inside it.
+   */
+  declareVocab(size: number): void {
+    if (!(Number.isInteger(size) && size > 0 && size <= MAX_VOCAB))
+      throw new Error(`lion index: vocabulary size must be an integer in [1, ${MAX_VOCAB}], got '${size}'`);
+    if (this.#maxTerm >= size)
+      throw new Error(
+        `lion index: documents hold term id '${this.#maxTerm}' but the vocabulary has ${size} terms; hint: check --vocab-size or the tokenizer`,
+      );
+    this.#declaredVocab = size;
   }
 
   get docs(): number {
@@ -212,6 +241,33 @@ export class SparseIndexBuilder {
     this.#rss();
   }
 
+  /**
+   * Computes the BP order from the forward postings (read back into memory) and the renumbering
+   * tables the merge and the forward pass use.
+   */
+  #reorderDocs(N: number, V: number) {
+    const t0 = performance.now();
+    const oldStart = this.#docStart.view();
+    const terms = readWholeArray(this.#fwdTerms.path, Uint32Array);
+    const vals = readWholeArray(this.#fwdVals.path, Float32Array);
+    this.#rss();
+    const order = bisectOrder(oldStart, terms, N, V, { iterations: this.#bpIterations });
+    const newOf = invertPermutation(order);
+    const docStart = new Uint32Array(N + 1);
+    for (let i = 0; i < N; i++) docStart[i + 1] = docStart[i]! + oldStart[order[i]! + 1]! - oldStart[order[i]!]!;
+    this.#rss();
+    return {
+      order,
+      newOf,
+      oldStart,
+      docStart,
+      terms,
+      vals,
+      valAt: new Float32Array(N),
+      seconds: (performance.now() - t0) / 1000,
+    };
+  }
+
   #rss(): void {
     const r = process.memoryUsage().rss;
     if (r > this.#peakRss) this.#peakRss = r;
@@ -233,6 +289,7 @@ export class SparseIndexBuilder {
     const shift = Math.log2(this.#docBlock);
     const nDocBlocks = Math.ceil(N / this.#docBlock);
     const files: Record<string, FileEntry> = {};
+    const re = this.#reorder === 'bp' && N > 1 ? this.#reorderDocs(N, V) : null;
 
     // ---- merge runs into postings and block maxima --------------------------------------------------
     const termStart = new Uint32Array(V + 1);
@@ -298,6 +355,7 @@ export class SparseIndexBuilder {
           }
           at += c;
         }
+        if (re) renumberPostings(tDocs, tVals, df, re.newOf, re.valAt);
         let tmax = 0;
         for (let i = 0; i < df; i++) {
           const q = quantizeImpact(tVals[i]!, scale, levels);
@@ -419,7 +477,7 @@ export class SparseIndexBuilder {
     // ---- forward.bin: per document block, (term, local doc, impact) sorted by term ---------------------
     {
       const w = new ContainerWriter(join(this.dir, 'forward.bin'));
-      const docStart = this.#docStart.view();
+      const docStart = re ? re.docStart : this.#docStart.view();
       const blockStart = new Uint32Array(nDocBlocks + 1);
       for (let b = 0; b <= nDocBlocks; b++) blockStart[b] = docStart[Math.min(N, b << shift)]!;
       w.section('blockStart', blockStart);
@@ -436,8 +494,20 @@ export class SparseIndexBuilder {
           const n = blockStart[b + 1]! - p0;
           const bt = new Uint32Array(n);
           const bv = new Float32Array(n);
-          tr.read(new Uint8Array(bt.buffer));
-          vr.read(new Uint8Array(bv.buffer));
+          if (re) {
+            // the block's documents in their new order, from the forward postings held in memory
+            for (let doc = b << shift, o = 0; doc < Math.min(N, (b + 1) << shift); doc++) {
+              const old = re.order[doc]!;
+              const s0 = re.oldStart[old]!;
+              const s1 = re.oldStart[old + 1]!;
+              bt.set(re.terms.subarray(s0, s1), o);
+              bv.set(re.vals.subarray(s0, s1), o);
+              o += s1 - s0;
+            }
+          } else {
+            tr.read(new Uint8Array(bt.buffer));
+            vr.read(new Uint8Array(bv.buffer));
+          }
           // one numeric key per posting: term, then local doc, then impact (< 2^46, exact in f64)
           const keys = new Float64Array(n);
           const d0 = b << shift;
@@ -478,6 +548,8 @@ export class SparseIndexBuilder {
       w.begin('impacts', bits === 8 ? 'u8' : 'u16');
       streamFile(imps.path, Imp, (c) => w.append(c));
       w.end();
+      // internal number → input number, which is what search reports (and docids.jsonl is indexed by)
+      if (re) w.section('origDoc', new Uint32Array(re.order.buffer, re.order.byteOffset, N));
       files['forward.bin'] = w.finish('sparse-forward', 1, { bits, docBlock: this.#docBlock });
     }
     // ---- docids.jsonl -----------------------------------------------------------------------------
@@ -495,17 +567,48 @@ export class SparseIndexBuilder {
       createdAt: new Date().toISOString(),
       identity: this.identity,
       counts: { docs: N, postings: posting, terms: V },
-      sparse: { vocabSize: V, bits, scale, codec: BP128.name, postingBlock: BP128.blockSize, docBlock: this.#docBlock },
+      sparse: { vocabSize: V, vocabDeclared: this.#declaredVocab !== undefined, bits, scale, codec: BP128.name, postingBlock: BP128.blockSize, docBlock: this.#docBlock, reorder: re ? 'bp' : 'none' },
       files,
       build: {
         seconds: (performance.now() - this.#t0) / 1000,
         peakRssBytes: this.#peakRss,
+        ...(re ? { reorderSeconds: re.seconds } : {}),
         ...(this.#source ? { source: this.#source } : {}),
       },
     };
-    writeFileAtomic(join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-    return manifest;
+    return writeManifest(this.dir, manifest);
   }
+}
+
+/** A raw temporary file read whole as one typed array. */
+function readWholeArray<A extends Uint32Array | Float32Array>(
+  path: string,
+  Ctor: { new (b: ArrayBuffer, off: number, n: number): A },
+): A {
+  const b = readFileSync(path);
+  const buf = b.byteOffset % 4 === 0 ? b : Buffer.from(b);
+  return new Ctor(buf.buffer as ArrayBuffer, buf.byteOffset, buf.length / 4);
+}
+
+/**
+ * Renumbers one term's postings (docs ascending in input numbering) to the new document numbers and
+ * sorts them again, weights following their documents. `valAt` is N-long scratch.
+ */
+function renumberPostings(
+  docs: Uint32Array,
+  vals: Float32Array,
+  n: number,
+  newOf: Int32Array,
+  valAt: Float32Array,
+): void {
+  for (let i = 0; i < n; i++) {
+    const d = newOf[docs[i]!]!;
+    docs[i] = d;
+    valAt[d] = vals[i]!;
+  }
+  const ds = docs.subarray(0, n);
+  ds.sort();
+  for (let i = 0; i < n; i++) vals[i] = valAt[ds[i]!]!;
 }
 
 /** Size and sha256 of a small file (read whole). */
@@ -529,5 +632,5 @@ export async function buildSparseIndex(
     const b = new SparseIndexBuilder(tmp, opts);
     for await (const v of vectors) b.add(v.id, v.vector, v.where);
     return b.finish();
-  });
+  }, { overwrite: opts.overwrite });
 }

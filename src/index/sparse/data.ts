@@ -11,6 +11,8 @@ export interface SparseIndexData {
   N: number;
   /** Vocabulary size. */
   V: number;
+  /** Whether V is the model's vocabulary (see `IndexVocab`), rather than the largest indexed id + 1. */
+  vocabDeclared: boolean;
   bits: 8 | 16;
   /** Float weight of one impact unit. */
   scale: number;
@@ -39,6 +41,12 @@ export interface SparseIndexData {
   /** Document number within the block (doc = b × docBlock + local). */
   fwdLocal: Uint8Array;
   fwdImpacts: ImpactArray;
+  /**
+   * Reordered indexes (`lion index --reorder bp`): internal document number → input number. Algorithms
+   * report input numbers and break score ties by them, so results do not depend on the order. Null:
+   * internal numbers are input numbers.
+   */
+  origDoc: Uint32Array | null;
 
   // ---- block-max filter over document blocks (blockmax.bin) --------------------------------------
   /** log2 of documents per block. */

@@ -9,6 +9,7 @@ import { parseContainer, sectionOf } from '../format.ts';
 import { checkIdentity, readChecked, readManifest, type IndexManifest } from '../manifest.ts';
 import type { ImpactArray, Scratch, SparseIndexData } from './data.ts';
 import { makeScratch } from './data.ts';
+import { invertPermutation } from './reorder.ts';
 import { quantizeQuery, type QuantQuery } from './quantize.ts';
 import { exhaustive } from '../query/exhaustive.ts';
 import { bmp, type BmpStats } from '../query/bmp.ts';
@@ -62,6 +63,7 @@ export function sparseData(m: IndexManifest, b: SparseBuffers, dir = '.'): Spars
   return {
     N,
     V: p.vocabSize,
+    vocabDeclared: p.vocabDeclared ?? false,
     bits: p.bits,
     scale: p.scale,
     termStart: sectionOf(P, 'termStart', 'u32', lp),
@@ -77,6 +79,7 @@ export function sparseData(m: IndexManifest, b: SparseBuffers, dir = '.'): Spars
     fwdTerms: sectionOf(F, 'terms', 'u32', lf),
     fwdLocal: sectionOf(F, 'local', 'u8', lf),
     fwdImpacts: sectionOf(F, 'impacts', imp, lf) as ImpactArray,
+    origDoc: p.reorder === 'bp' ? sectionOf(F, 'origDoc', 'u32', lf) : null,
     docBlockShift: shift,
     nDocBlocks: Math.ceil(N / p.docBlock),
     bmSparseStart: sectionOf(B, 'sparseStart', 'u32', lb),
@@ -157,6 +160,8 @@ export class SparseIndex {
   readonly buffers: SparseBuffers;
   readonly docIds: string[];
   #scratch: Scratch | null = null;
+  /** Input number → internal number (reordered indexes; built on first use). */
+  #internalOf: Int32Array | null = null;
 
   private constructor(dir: string, manifest: IndexManifest, buffers: SparseBuffers, docIds: string[]) {
     this.dir = dir;
@@ -186,7 +191,7 @@ export class SparseIndex {
   }
 
   quantize(q: SparseVector, label?: string): QuantQuery {
-    return quantizeQuery(q, this.data.V, this.data.scale, label);
+    return quantizeQuery(q, { size: this.data.V, declared: this.data.vocabDeclared }, this.data.scale, label);
   }
 
   /** The k best documents for one query (internal numbers and scores). */
@@ -203,7 +208,10 @@ export class SparseIndex {
 
   /** Document `doc`'s stored vector (impacts × scale), from the forward index. */
   document(doc: number): SparseVector {
-    return blockDocuments(this.data, doc >>> this.data.docBlockShift)[doc & ((1 << this.data.docBlockShift) - 1)]!;
+    const od = this.data.origDoc;
+    if (od) this.#internalOf ??= invertPermutation(od);
+    const i = this.#internalOf ? this.#internalOf[doc]! : doc;
+    return blockDocuments(this.data, i >>> this.data.docBlockShift)[i & ((1 << this.data.docBlockShift) - 1)]!;
   }
 
   /** Number of postings. */

@@ -36,22 +36,34 @@ export interface QuantQuery {
 }
 
 /**
- * Quantises a query against an index of `vocabSize` terms. Throws on term ids outside the vocabulary
- * (vectors from another tokenizer) and on negative weights (impact bounds would not be safe).
+ * The term ids an index answers for. `declared`: the vocabulary size came from the model or tokenizer
+ * that made the vectors, so an id at or beyond it means vectors from another model. Otherwise `size`
+ * is only the largest indexed id + 1, and a query term beyond it is a term no document holds.
+ */
+export interface IndexVocab {
+  size: number;
+  declared: boolean;
+}
+
+/**
+ * Quantises a query against an index's vocabulary. A term no document holds contributes nothing;
+ * throws on term ids outside a declared vocabulary (vectors from another tokenizer) and on negative
+ * weights (impact bounds would not be safe).
  */
 export function quantizeQuery(
   q: SparseVector,
-  vocabSize: number,
+  vocab: IndexVocab,
   impactScaleValue: number,
   label = 'query',
 ): QuantQuery {
+  const vocabSize = vocab.size;
   const n = q.indices.length;
   if (q.values.length !== n) throw new Error(`lion search: ${label} has ${n} indices but ${q.values.length} values`);
   let max = 0;
   for (let i = 0; i < n; i++) {
     const t = q.indices[i]!;
     const w = q.values[i]!;
-    if (t >= vocabSize)
+    if (t >= vocabSize && vocab.declared)
       throw new Error(
         `lion search: ${label} has term id '${t}' but the index's vocabulary has ${vocabSize} terms; hint: the query vectors come from another tokenizer or model`,
       );
@@ -63,14 +75,14 @@ export function quantizeQuery(
       throw new Error(
         `lion search: ${label} has weight '${w}' for term ${t}; hint: sparse query weights must be non-negative numbers`,
       );
-    if (w > max) max = w;
+    if (w > max && t < vocabSize) max = w;
   }
   const qScale = max > 0 ? max / QUERY_LEVELS : 1;
   const terms: number[] = [];
   const weights: number[] = [];
   for (let i = 0; i < n; i++) {
     const w = Math.round(q.values[i]! / qScale);
-    if (w > 0) {
+    if (w > 0 && q.indices[i]! < vocabSize) {
       terms.push(q.indices[i]!);
       weights.push(w);
     }
