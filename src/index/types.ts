@@ -15,14 +15,8 @@ export type DenseVector = Float32Array;
 /** Which kind of representation an index holds. */
 export type Paradigm = 'sparse' | 'dense';
 
-/** One retrieved document: its external id and its score (higher is better). */
-export interface Hit {
-  docId: string;
-  score: number;
-}
-
-/** A run: for each query id, hits sorted by score descending (ties by internal doc order). */
-export type Run = Map<string, Hit[]>;
+/** Hits and runs are the data layer's (one home): a run maps query ids to hits sorted by score descending. */
+export type { Hit, Run } from '../data/types.ts';
 
 /**
  * Turns texts into vectors; the encoder-backed index and search paths take one of these, so any model

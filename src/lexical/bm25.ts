@@ -16,6 +16,7 @@
  * @module
  */
 import type { Doc, Hit, Run } from '../data/types.ts';
+import type { SparseVector } from '../index/types.ts';
 import { englishAnalyzer, type Analyzer } from './analyzer.ts';
 import { byte4ToInt, intToByte4 } from './lucene-norms.ts';
 import { Growable } from '../index/growable.ts';
@@ -29,11 +30,8 @@ export interface Bm25Params {
 /** Anserini's BM25 defaults. */
 export const ANSERINI_BM25: Readonly<Bm25Params> = { k1: 0.9, b: 0.4 };
 
-/** A sparse vector: indices ascending (term ids of the BM25 vocabulary), float32 values. */
-export interface SparseVector {
-  indices: Uint32Array;
-  values: Float32Array;
-}
+/** A sparse vector over the BM25 vocabulary's term ids (Lion's one sparse vector type). */
+export type { SparseVector };
 
 export interface Bm25BuildOptions extends Partial<Bm25Params> {
   /** The analyser (default: englishAnalyzer()). */

@@ -3,19 +3,14 @@
  * left padding, bidirectional attention, per-kind maximum lengths; BEIR documents as title + " " + text.
  * @module
  */
-import { Tensor, noGrad, tidy } from '../torch/index.ts';
+import { Tensor, autocast, deviceType, noGrad, tidy } from '../torch/index.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import type { LlamaForCausalLM } from './llama.ts';
 import { denseHead, sparseHead } from './heads.ts';
+import type { Paradigm, SparseVector } from '../index/types.ts';
 
-export type Paradigm = 'sparse' | 'dense';
+export type { Paradigm, SparseVector };
 export type TextKind = 'query' | 'doc';
-
-/** A sparse vector over the vocabulary: term ids ascending, zeros dropped. */
-export interface SparseVector {
-  indices: Uint32Array;
-  values: Float32Array;
-}
 
 export interface MaxLengths {
   query: number;
@@ -34,6 +29,13 @@ export interface EncoderOptions {
   topK?: number;
   /** Positions per chunk in the sparse head (bounds its memory). */
   chunk?: number;
+  /**
+   * Autocast the forward pass in this dtype over the loaded weights. With f32 weights this is the
+   * paper's inference precision (spec: f32 weights, bf16 autocast), which keeps dense *queries* in pure
+   * f32 as the authors' eval_dense.py does; set `autocastDenseQueries` to autocast those too.
+   */
+  autocast?: 'bf16' | 'f16';
+  autocastDenseQueries?: boolean;
 }
 
 /** A BEIR document's text as the paper encodes it. */
@@ -82,10 +84,16 @@ export class Encoder {
     const batch = this.tokenizer.encodeBatch(texts, this.maxLength[kind]);
     const data = noGrad(() =>
       tidy(() => {
-        const ids = Tensor.from(BigInt64Array.from(batch.ids, (v) => BigInt(v)), [batch.batch, batch.seqLen], 'i64');
-        const mask = Tensor.from(Int32Array.from(batch.attentionMask), [batch.batch, batch.seqLen], 'i32');
-        const hidden = this.model.model.forward(ids, mask, 'bidirectional'); // [B, T, d]
-        const out = this.paradigm === 'sparse' ? sparseHead(hidden, mask, this.model.lmHeadWeight, { chunk: this.#o.chunk }) : denseHead(hidden, mask);
+        const device = this.model.device;
+        const ids = Tensor.from(BigInt64Array.from(batch.ids, (v) => BigInt(v)), [batch.batch, batch.seqLen], 'i64', device);
+        const mask = Tensor.from(Int32Array.from(batch.attentionMask), [batch.batch, batch.seqLen], 'i32', device);
+        const run = (): Tensor => {
+          const hidden = this.model.model.forward(ids, mask, 'bidirectional'); // [B, T, d]
+          return this.paradigm === 'sparse' ? sparseHead(hidden, mask, this.model.lmHeadWeight, { chunk: this.#o.chunk }) : denseHead(hidden, mask);
+        };
+        const ac = this.#o.autocast;
+        const pureF32 = this.paradigm === 'dense' && kind === 'query' && !this.#o.autocastDenseQueries;
+        const out = ac && !pureF32 ? autocast(ac, run, deviceType(device)) : run();
         return out.toFloat32Array();
       }),
     );
