@@ -4,6 +4,8 @@
  * @module
  */
 import { Command, CommanderError } from 'commander';
+import { UsageError } from './flags.ts';
+import { errorMessage } from './errors.ts';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as doctor from './commands/doctor.ts';
@@ -36,16 +38,29 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Commander's codes for --help and --version: not errors. */
+const NOT_ERRORS = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version']);
+
+/** Exit statuses: 0 success, 1 a failure while running, 2 a usage error (bad flag, value or choice). */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram().exitOverride();
+  const program = buildProgram();
+  let command = '';
+  program.hook('preAction', (_, action) => void (command = action.name()));
+  // Every subcommand reports usage errors through the same override (exit 2, see below).
+  const override = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(override);
+  };
+  override(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {
-    if (e instanceof CommanderError) process.exit(e.exitCode);
-    // Library errors already read "lion…: what; hint: fix"; print the message, not a stack.
-    console.error((e as Error).message.startsWith('lion') ? (e as Error).message : `lion: ${(e as Error).message}`);
+    if (e instanceof CommanderError) process.exit(NOT_ERRORS.has(e.code) ? e.exitCode : EXIT.usage);
+    console.error(errorMessage(e, command || (argv[2] ?? '')));
     if (process.env.LION_DEBUG) console.error((e as Error).stack);
-    process.exit(1);
+    process.exit(e instanceof UsageError ? EXIT.usage : EXIT.failure);
   }
 }
 

@@ -58,7 +58,10 @@ test('an unknown format version and a missing manifest are refused', async () =>
 
 test('the build is atomic: no temporary folders are left, a rebuild replaces the index', async () => {
   const dir = await fresh();
-  await buildSparseIndex(dir, docs.slice(0, 10), { vocabSize: 2000 });
+  // Replacing an existing index needs overwrite (the CLI's --overwrite); without it the old one stays.
+  await assert.rejects(buildSparseIndex(dir, docs.slice(0, 10), { vocabSize: 2000 }), /already holds a Lion index; hint: pass --overwrite/);
+  assert.equal(SparseIndex.load(dir).size, docs.length);
+  await buildSparseIndex(dir, docs.slice(0, 10), { vocabSize: 2000, overwrite: true });
   assert.equal(SparseIndex.load(dir).size, 10);
   assert.deepEqual(
     readdirSync(join(dir, '..')).filter((f) => f.startsWith('.')),

