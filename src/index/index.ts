@@ -43,6 +43,5 @@ export {
 } from './export.ts';
 export { readManifest, checkIdentity, INDEX_FORMAT_VERSION, type IndexManifest } from './manifest.ts';
 export { VectorFile, parseVectorLine, type VectorMeta } from './vectors.ts';
-export { formatTrecRun, writeTrecRun } from './run.ts';
 export { readTokenizerInfo } from './tokens.ts';
 export { SyntheticSparse } from './synthetic.ts';

@@ -10,7 +10,7 @@ import { positiveInt } from '../flags.ts';
 import { openIndex, searchIndex } from '../../index/search.ts';
 import { SPARSE_ALGORITHMS, type SparseAlgorithm } from '../../index/sparse/index.ts';
 import { VectorFile } from '../../index/vectors.ts';
-import { writeTrecRun } from '../../index/run.ts';
+import { writeTrecRun } from '../../data/trec.ts';
 import type { Labelled, Run, SparseVector, VectorIdentity } from '../../index/types.ts';
 import { modelEncoder } from './index.ts';
 
@@ -98,7 +98,7 @@ export async function runSearch(f: SearchFlags): Promise<{ run: Run; seconds: nu
   });
   const seconds = (performance.now() - t0) / 1000;
   if ('close' in index) index.close();
-  writeTrecRun(f.output, run, f.tag);
+  await writeTrecRun(f.output, run, f.tag);
   return { run, seconds, queries: queries.length };
 }
 
