@@ -16,7 +16,7 @@ import { mineTrainingExamples } from '../src/lexical/mining.ts';
 import { evaluate } from '../src/eval/index.ts';
 import { HfTokenizer } from '../src/text/hf-tokenizer.ts';
 import { makeModel } from '../src/model/make-model.ts';
-import { resolveTokenizer } from '../src/cli/commands/make-model.ts';
+import { resolveTokenizer } from '../src/model/make-model.ts';
 import { loadBackbone } from '../src/model/backbone.ts';
 import { Encoder, type Paradigm } from '../src/model/encoder.ts';
 import { docTexts } from '../src/model/texts.ts';

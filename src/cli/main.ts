@@ -21,11 +21,12 @@ import * as trainTokenizer from './commands/train-tokenizer.ts';
 import * as trainCmds from './commands/train.ts';
 import * as negatives from './commands/negatives.ts';
 import * as study from './commands/study.ts';
+import * as serve from './commands/serve.ts';
 
 interface CommandModule {
   register(program: Command): void;
 }
-const COMMANDS: CommandModule[] = [doctor, demo, encode, makeModel, evalCmd, bm25, indexCmd, searchCmd, exportCmd, trainTokenizer, trainCmds, negatives, study];
+const COMMANDS: CommandModule[] = [doctor, demo, encode, makeModel, evalCmd, bm25, indexCmd, searchCmd, exportCmd, trainTokenizer, trainCmds, negatives, study, serve];
 
 const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
 

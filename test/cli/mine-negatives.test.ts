@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HfTokenizer } from '../../src/text/hf-tokenizer.ts';
 import { makeModel } from '../../src/model/make-model.ts';
-import { resolveTokenizer } from '../../src/cli/commands/make-model.ts';
+import { resolveTokenizer } from '../../src/model/make-model.ts';
 import { loadBackbone } from '../../src/model/backbone.ts';
 import { Encoder } from '../../src/model/encoder.ts';
 import { exactRun } from '../../src/train/evaluate-model.ts';

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { SyntheticSparse } from '../../src/index/synthetic.ts';
 import { makeModel } from '../../src/model/make-model.ts';
 import { HfTokenizer } from '../../src/text/index.ts';
-import { resolveTokenizer } from '../../src/cli/commands/make-model.ts';
+import { resolveTokenizer } from '../../src/model/make-model.ts';
 import { repoRoot, tmp } from './helpers.ts';
 
 const run = promisify(execFile);

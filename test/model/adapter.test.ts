@@ -10,7 +10,7 @@ import { HfTokenizer } from '../../src/text/hf-tokenizer.ts';
 import { makeModel } from '../../src/model/make-model.ts';
 import { loadBackbone, saveAdapter } from '../../src/model/backbone.ts';
 import { applyLora, loraParameters, PAPER_LORA } from '../../src/model/lora.ts';
-import { resolveTokenizer } from '../../src/cli/commands/make-model.ts';
+import { resolveTokenizer } from '../../src/model/make-model.ts';
 import type { LlamaForCausalLM } from '../../src/model/llama.ts';
 
 const work = mkdtempSync(path.join(tmpdir(), 'lion-adapter-'));

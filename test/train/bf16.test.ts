@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HfTokenizer } from '../../src/text/hf-tokenizer.ts';
 import { makeModel } from '../../src/model/make-model.ts';
-import { resolveTokenizer } from '../../src/cli/commands/make-model.ts';
+import { resolveTokenizer } from '../../src/model/make-model.ts';
 import { trainRetriever } from '../../src/train/recipes.ts';
 import type { TrainingExample } from '../../src/data/training.ts';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HfTokenizer } from '../../src/text/hf-tokenizer.ts';
 import { makeModel } from '../../src/model/make-model.ts';
-import { resolveTokenizer } from '../../src/cli/commands/make-model.ts';
+import { resolveTokenizer } from '../../src/model/make-model.ts';
 import { loadCrossEncoder, trainReranker } from '../../src/train/cross-encoder.ts';
 import { latestCheckpoint } from '../../src/train/checkpoint.ts';
 import type { ResolvedExample } from '../../src/train/retrieval.ts';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HfTokenizer } from '../../src/text/hf-tokenizer.ts';
 import { makeModel } from '../../src/model/make-model.ts';
-import { resolveTokenizer } from '../../src/cli/commands/make-model.ts';
+import { resolveTokenizer } from '../../src/model/make-model.ts';
 import { readAll } from '../../src/formats/tensor-source.ts';
 import { SafetensorsFile } from '../../src/formats/safetensors.ts';
 

