@@ -7,12 +7,12 @@ import { readLines, writeTextAtomic } from './lines.ts';
 import { tsvFields } from './parse.ts';
 import type { Doc } from './types.ts';
 
-/** Streams the passages of an MS MARCO collection TSV (`.gz` too); `title` is ''. */
+/** Streams the passages of an MS MARCO collection TSV (`.gz` too); passages have no title. */
 export async function* readMsmarcoCollection(path: string): AsyncGenerator<Doc> {
   for await (const { text, lineNo } of readLines(path)) {
     if (text === '') continue;
     const [id, body] = tsvFields(text, 2, path, lineNo, 'pid, passage text') as [string, string];
-    yield { id, title: '', text: body };
+    yield { id, text: body };
   }
 }
 

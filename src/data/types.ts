@@ -3,10 +3,14 @@
  * @module
  */
 
-/** One document of a collection. `title` is '' when the source has none. */
+/**
+ * One document of a collection. `title` is absent when the source format has no title field (MS MARCO
+ * passages, `{"id", "text"}` lines) and '' when it has one that is empty (many BEIR documents): the
+ * authors' BEIR text keeps the difference (see `beirDocText`).
+ */
 export interface Doc {
   id: string;
-  title: string;
+  title?: string;
   text: string;
 }
 

@@ -38,9 +38,21 @@ export interface EncoderOptions {
   autocastDenseQueries?: boolean;
 }
 
-/** A BEIR document's text as the paper encodes it. */
-export function beirDocText(doc: { title?: string; text: string }): string {
-  return doc.title ? `${doc.title} ${doc.text}` : doc.text;
+/**
+ * How a document with a title field becomes one text to encode.
+ * - `authors` (default): `title + " " + text` whenever the document has a title field, even an empty
+ *   one, so an untitled BEIR document starts with a space. This is the authors' BEIR encoder, and the
+ *   released models' BEIR numbers were produced this way.
+ * - `clean`: the title and a space only when the title is not empty.
+ * Documents without a title field (MS MARCO passages) are their text under both rules.
+ */
+export type DocTextRule = 'authors' | 'clean';
+export const DOC_TEXT_RULES: readonly DocTextRule[] = ['authors', 'clean'];
+
+/** A document's text as `rule` encodes it (see {@link DocTextRule}). */
+export function beirDocText(doc: { title?: string; text: string }, rule: DocTextRule = 'authors'): string {
+  if (doc.title === undefined || (rule === 'clean' && doc.title === '')) return doc.text;
+  return `${doc.title} ${doc.text}`;
 }
 
 /** Nonzero entries of a dense weight row, ascending, optionally the top k by weight. */

@@ -4,21 +4,21 @@
  */
 import { readLines } from '../data/lines.ts';
 import { DataError, quote } from '../data/errors.ts';
-import { beirDocText } from './encoder.ts';
+import { beirDocText, type DocTextRule } from './encoder.ts';
 import { docsFrom } from '../data/sources.ts';
 import type { Doc } from '../data/types.ts';
 
 /** id → text of each document, as the paper encodes it (BEIR: title + " " + text). */
-export function docTexts(docs: Iterable<Doc>): Map<string, string> {
+export function docTexts(docs: Iterable<Doc>, rule: DocTextRule = 'authors'): Map<string, string> {
   const m = new Map<string, string>();
-  for (const d of docs) m.set(d.id, beirDocText({ title: d.title, text: d.text }));
+  for (const d of docs) m.set(d.id, beirDocText(d, rule));
   return m;
 }
 
 /** {@link docTexts} of a corpus file or dataset id, read as a stream. */
-export async function corpusTextsFrom(spec: string): Promise<Map<string, string>> {
+export async function corpusTextsFrom(spec: string, rule: DocTextRule = 'authors'): Promise<Map<string, string>> {
   const m = new Map<string, string>();
-  for await (const d of docsFrom(spec)) m.set(d.id, beirDocText({ title: d.title, text: d.text }));
+  for await (const d of docsFrom(spec)) m.set(d.id, beirDocText(d, rule));
   return m;
 }
 
@@ -28,7 +28,7 @@ export interface IdText {
 }
 
 /** Parses one input line; BEIR documents become title + " " + text, as the paper encodes them. */
-export function parseTextLine(line: string, file: string, lineNo: number): IdText {
+export function parseTextLine(line: string, file: string, lineNo: number, rule: DocTextRule = 'authors'): IdText {
   let o: unknown;
   try {
     o = JSON.parse(line);
@@ -41,15 +41,15 @@ export function parseTextLine(line: string, file: string, lineNo: number): IdTex
   if (typeof id !== 'string' && typeof id !== 'number') throw new DataError(file, lineNo, 'the line has no "id" (or BEIR "_id")', 'add a string id to every line');
   if (typeof r.text !== 'string') throw new DataError(file, lineNo, `the line for id ${quote(String(id))} has no "text" string`, 'add a "text" field (BEIR documents may add "title")');
   const title = typeof r.title === 'string' ? r.title : undefined;
-  return { id: String(id), text: title !== undefined ? beirDocText({ title, text: r.text }) : r.text };
+  return { id: String(id), text: beirDocText({ title, text: r.text }, rule) };
 }
 
 /** Streams the texts of a JSONL file in groups of at most `size` (bounded memory for any file size). */
-export async function* readTextGroups(file: string, size: number): AsyncGenerator<IdText[]> {
+export async function* readTextGroups(file: string, size: number, rule: DocTextRule = 'authors'): AsyncGenerator<IdText[]> {
   let group: IdText[] = [];
   for await (const { text, lineNo } of readLines(file)) {
     if (text.trim() === '') continue;
-    group.push(parseTextLine(text, file, lineNo));
+    group.push(parseTextLine(text, file, lineNo, rule));
     if (group.length >= size) {
       yield group;
       group = [];

@@ -35,7 +35,7 @@ import { readLlamaConfig } from '../formats/hf-config.ts';
 import { indexTextsDense, indexTextsSparse, openIndex, searchTexts } from '../index/index.ts';
 import { engineInfo } from '../torch/index.ts';
 import { mntp, pretrain, trainRetriever } from '../train/recipes.ts';
-import { latestCheckpoint } from '../train/checkpoint.ts';
+import { FINAL_DIR } from '../train/checkpoint.ts';
 import { flopsPerToken } from '../train/budget.ts';
 import { bm25Teacher, scoreExamples } from '../train/teacher.ts';
 import type { Objective } from '../train/objectives.ts';
@@ -106,6 +106,11 @@ function tuningOf(c: StudyConfig): { kind: 'full' } | { kind: 'lora'; lora: { r:
   return c.tuning === 'full' ? { kind: 'full' } : { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: PAPER_TARGETS } };
 }
 
+/** Device, base dtype and checkpointing for a training stage: full-weight stages keep f32 weights. */
+function trainingRun(c: StudyConfig): NonNullable<StudyConfig['run']> {
+  return { device: c.run?.device, dtype: c.tuning === 'lora' ? c.run?.dtype : undefined, gradCheckpointing: c.run?.gradCheckpointing };
+}
+
 interface Backbone {
   name: string;
   model: string;
@@ -124,10 +129,10 @@ async function buildBackbones(o: StudyOptions, pretrainTexts: () => Promise<stri
       const name = path.basename(path.resolve(model));
       const dir = path.join(o.out, 'backbones', name, 'mntp');
       await stage(dir, () => {
-        mntp({ model, output: dir, texts, blockSize: c.mntp.block, steps: c.mntp.steps, batchSize: c.mntp.batchSize, lr: c.mntp.lr, seed: c.seed, tuning: { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } }, printEvery: 100 });
+        mntp({ model, output: dir, texts, blockSize: c.mntp.block, steps: c.mntp.steps, batchSize: c.mntp.batchSize, lr: c.mntp.lr, seed: c.seed, tuning: { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } }, printEvery: 100, ...c.run });
         return null;
       });
-      out.push({ name, model, adapter: path.join(latestCheckpoint(dir)!, 'export'), params: nonEmbeddingParams(readLlamaConfig(model)) });
+      out.push({ name, model, adapter: path.join(dir, FINAL_DIR), params: nonEmbeddingParams(readLlamaConfig(model)) });
     }
     return out;
   }
@@ -150,18 +155,18 @@ async function buildBackbones(o: StudyOptions, pretrainTexts: () => Promise<stri
     });
     const pre = path.join(root, 'pretrain');
     await stage(pre, async () => {
-      const s = pretrain({ model: init, output: pre, texts: await pretrainTexts(), blockSize: c.pretrain.block, steps: c.pretrain.steps, batchSize: c.pretrain.batchSize, lr: c.pretrain.lr, warmupRatio: 0.05, seed: c.seed, tuning: { kind: 'full' }, printEvery: 50 });
+      const s = pretrain({ model: init, output: pre, texts: await pretrainTexts(), blockSize: c.pretrain.block, steps: c.pretrain.steps, batchSize: c.pretrain.batchSize, lr: c.pretrain.lr, warmupRatio: 0.05, seed: c.seed, tuning: { kind: 'full' }, printEvery: 50, device: c.run?.device, gradCheckpointing: c.run?.gradCheckpointing });
       log(`study: ${size.name} pre-trained: ${s.step} steps, loss ${s.lastLoss.toFixed(3)}, ${s.seconds.toFixed(0)} s`);
       return { loss: s.lastLoss, seconds: s.seconds, flops: s.flops };
     });
-    const pretrained = path.join(latestCheckpoint(pre)!, 'export');
+    const pretrained = path.join(pre, FINAL_DIR);
     const m = path.join(root, 'mntp');
     await stage(m, async () => {
-      const s = mntp({ model: pretrained, output: m, texts: await pretrainTexts(), blockSize: c.mntp.block, steps: c.mntp.steps, batchSize: c.mntp.batchSize, lr: c.mntp.lr, seed: c.seed, tuning: tuningOf(c), printEvery: 50 });
+      const s = mntp({ model: pretrained, output: m, texts: await pretrainTexts(), blockSize: c.mntp.block, steps: c.mntp.steps, batchSize: c.mntp.batchSize, lr: c.mntp.lr, seed: c.seed, tuning: tuningOf(c), printEvery: 50, ...trainingRun(c) });
       log(`study: ${size.name} MNTP: ${s.step} steps, loss ${s.lastLoss.toFixed(3)}, ${s.seconds.toFixed(0)} s`);
       return { loss: s.lastLoss, seconds: s.seconds };
     });
-    const mntpExport = path.join(latestCheckpoint(m)!, 'export');
+    const mntpExport = path.join(m, FINAL_DIR);
     // LoRA MNTP leaves an adapter that fine-tuning continues; full MNTP leaves a whole model.
     out.push(c.tuning === 'lora' ? { name: size.name, model: pretrained, adapter: mntpExport, params: nonEmbeddingParams(readLlamaConfig(pretrained)) } : { name: size.name, model: mntpExport, adapter: null, params: nonEmbeddingParams(readLlamaConfig(mntpExport)) });
   }
@@ -207,7 +212,7 @@ interface CellResult {
 
 async function evaluateCell(o: StudyOptions, cellDir: string, b: Backbone, paradigm: Paradigm, adapter: string | null, sets: Map<string, Collection>): Promise<Omit<CellResult, 'trainFlops' | 'trainSeconds' | 'trainSteps'>> {
   const c = o.config;
-  const loaded = loadBackbone({ model: b.model, adapter: adapter ?? undefined, paradigm });
+  const loaded = loadBackbone({ model: b.model, adapter: adapter ?? undefined, paradigm, device: c.run?.device, dtype: c.run?.dtype });
   try {
     const enc = new Encoder(loaded.model, loaded.tokenizer, { paradigm, maxLength: c.evalMaxLength, batchSize: 32 });
     const identity = { model: `${b.name}:${path.basename(cellDir)}`, tokenizer: path.basename(loaded.tokenizer.path), tokenizerHash: loaded.tokenizer.fingerprint };
@@ -332,9 +337,9 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
         model: b.model, adapter: b.adapter ?? undefined, output: run, paradigm, objective, examples, trainFile, corpus: train.texts,
         negatives: c.finetune.negatives, batchSize: c.finetune.batchSize, steps, lr: c.finetune.lr, warmupRatio: c.finetune.warmupRatio,
         maxLength: c.finetune.maxLength, flopsLambda: c.finetune.flopsLambda, flopsBudget: c.finetune.flopsPerCell, seed: c.seed,
-        tuning: tuningOf(c), saveEvery: Math.max(1, Math.ceil(steps / 4)), printEvery: 25, log,
+        tuning: tuningOf(c), saveEvery: Math.max(1, Math.ceil(steps / 4)), printEvery: 25, log, ...trainingRun(c),
       });
-      const trained = path.join(latestCheckpoint(run)!, 'export');
+      const trained = path.join(run, FINAL_DIR);
       const ev = c.tuning === 'lora' ? await evaluateCell(o, cellDir, b, paradigm, trained, sets) : await evaluateCell(o, cellDir, { ...b, model: trained, adapter: null }, paradigm, null, sets);
       log(`study: ${name} done: ${Object.entries(ev.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
       return { ...ev, trainFlops: s.flops, trainSeconds: s.seconds, trainSteps: s.step };

@@ -61,6 +61,32 @@ test('BEIR lines are encoded as title + " " + text', () => {
   assert.equal(run(beir), run(plain));
 });
 
+test('an empty BEIR title follows the authors\' rule (leading space) by default; --doc-text clean drops it', () => {
+  const tok = HfTokenizer.fromFile(resolveTokenizer('llama3'));
+  const body = 'Hydroxychloroquine was tested in a randomised trial.';
+  // the two texts tokenize differently, so the rules are distinguishable at all
+  assert.notDeepEqual(Array.from(tok.encode(` ${body}`)), Array.from(tok.encode(body)));
+  const beir = path.join(work, 'untitled.jsonl');
+  writeFileSync(beir, [JSON.stringify({ _id: 'd1', title: '', text: body }), JSON.stringify({ _id: 'd2', title: 'Trial', text: body })].join('\n') + '\n');
+  // hand-built: the authors' BeirDataset text is title + " " + text, unconditionally
+  const authors = path.join(work, 'authors.jsonl');
+  writeFileSync(authors, [JSON.stringify({ id: 'd1', text: ` ${body}` }), JSON.stringify({ id: 'd2', text: `Trial ${body}` })].join('\n') + '\n');
+  const clean = path.join(work, 'clean.jsonl');
+  writeFileSync(clean, [JSON.stringify({ id: 'd1', text: body }), JSON.stringify({ id: 'd2', text: `Trial ${body}` })].join('\n') + '\n');
+  for (const paradigm of ['sparse', 'dense'] as const) {
+    const run = (f: string, ...extra: string[]): string[] => {
+      const out = `${f}.${paradigm}.${extra.length}.out`;
+      execFileSync(lion, ['encode', '--model', model, '--paradigm', paradigm, '--kind', 'doc', '--input', f, '--output', out, ...extra], { stdio: 'pipe' });
+      return readFileSync(out, 'utf8').trim().split('\n');
+    };
+    const byDefault = run(beir);
+    assert.deepEqual(byDefault, run(authors), `${paradigm}: default = authors' text`);
+    assert.deepEqual(run(beir, '--doc-text', 'clean'), run(clean), `${paradigm}: --doc-text clean`);
+    assert.notEqual(byDefault[0], run(clean)[0], `${paradigm}: the untitled document's vector depends on the rule`);
+    assert.equal(byDefault[1], run(clean)[1], `${paradigm}: titled documents are the same under both rules`);
+  }
+});
+
 test('a line without text is a clear error naming file and line, and no output file is left', () => {
   const bad = path.join(work, 'bad.jsonl');
   writeFileSync(bad, JSON.stringify({ id: 'ok', text: 'fine' }) + '\n' + JSON.stringify({ id: 'x2', title: 'no text' }) + '\n');

@@ -77,7 +77,7 @@ test('lion index declares the vocabulary from a vector file sidecar or _meta lin
   writeFileSync(`${withSidecar}.meta.json`, JSON.stringify({ model: 'm', paradigm: 'sparse', vocabSize: 5000 }));
   const withLine = join(dir, 'b.jsonl');
   writeFileSync(withLine, [JSON.stringify({ _meta: { model: 'm', paradigm: 'sparse', vocabSize: 6000 } }), ...body].join('\n') + '\n');
-  const common = { paradigm: 'sparse' as const, bits: '8', docBlock: '32', bufferPostings: String(1 << 20), dtype: 'f32' as const, batchSize: '8' };
+  const common = { paradigm: 'sparse' as const, bits: '8', docBlock: '32', bufferPostings: String(1 << 20), dtype: 'f32' as const, batchSize: '8', docText: 'authors' as const, device: 'cpu', modelDtype: 'f32' };
   for (const [file, V] of [[withSidecar, 5000], [withLine, 6000]] as const) {
     const out = join(dir, `idx-${V}`);
     const m = await runIndex({ ...common, vectors: file, output: out });

@@ -76,3 +76,21 @@ test('SIGKILL mid-run, then rerun: same final weights as an uninterrupted run (m
   const first = readAll(SafetensorsFile.open(path.join(a, 'checkpoint-8', 'trainable.safetensors')));
   assert.ok([...first.keys()].every((k) => /lora_[AB]/.test(k)));
 });
+
+test('a finished run leaves its export in OUTPUT/final/, equal to the last checkpoint export, also after a rerun', () => {
+  const a = path.join(work, 'a'); // finished by the test above
+  const final = path.join(a, 'final');
+  const files = (dir: string): string[] => execFileSync('find', ['.', '-type', 'f'], { cwd: dir, encoding: 'utf8' }).trim().split('\n').sort();
+  const same = (): void => {
+    const want = files(path.join(a, 'checkpoint-8', 'export'));
+    assert.ok(want.includes('./adapter_config.json'), want.join(' '));
+    assert.deepEqual(files(final), want);
+    for (const f of want) assert.ok(readFileSync(path.join(final, f)).equals(readFileSync(path.join(a, 'checkpoint-8', 'export', f))), f);
+  };
+  same();
+  // rerunning a finished run takes no step and rewrites final/ atomically, leaving no temporary folder
+  rmSync(path.join(final, 'adapter_config.json'));
+  execFileSync(lion, args(a), { stdio: 'pipe' });
+  same();
+  assert.deepEqual(execFileSync('ls', ['-A', a], { encoding: 'utf8' }).split('\n').filter((n) => n.startsWith('.')), []);
+});

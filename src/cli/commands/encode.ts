@@ -3,14 +3,14 @@
  * @module
  */
 import { Command, Option } from 'commander';
-import { AtomicTextWriter } from '../../data/lines.ts';
-import { Encoder, type Paradigm, type TextKind } from '../../model/encoder.ts';
+import { openTextOutput, STDOUT } from '../../data/lines.ts';
+import { DOC_TEXT_RULES, Encoder, type DocTextRule, type Paradigm, type TextKind } from '../../model/encoder.ts';
 import { loadBackbone, vectorIdentity } from '../../model/backbone.ts';
 import type { VectorMeta } from '../../index/vectors.ts';
 import { writeBytesAtomic } from '../../formats/file-io.ts';
 import { countLines, readTextGroups } from '../../model/texts.ts';
 import { progress } from '../progress.ts';
-import { positiveInt } from '../flags.ts';
+import { BF16_INFERENCE_HELP, placement, positiveInt, withPlacement } from '../flags.ts';
 
 export interface EncodeFlags {
   model: string;
@@ -22,28 +22,38 @@ export interface EncodeFlags {
   topK?: string;
   input: string;
   output: string;
+  docText: DocTextRule;
+  device?: string;
+  dtype?: string;
+  bf16?: boolean;
 }
 
 export async function runEncode(f: EncodeFlags): Promise<{ texts: number; tokens: number; seconds: number }> {
   const batchSize = positiveInt('encode', '--batch-size', f.batchSize);
   const maxLength = f.maxLength === undefined ? undefined : positiveInt('encode', '--max-length', f.maxLength);
   const topK = f.topK === undefined ? undefined : positiveInt('encode', '--top-k', f.topK);
-  const loaded = loadBackbone({ model: f.model, adapter: f.adapter, paradigm: f.paradigm });
+  const { device, dtype } = placement('encode', f);
+  const loaded = loadBackbone({ model: f.model, adapter: f.adapter, paradigm: f.paradigm, device, dtype });
   const encoder = new Encoder(loaded.model, loaded.tokenizer, {
     paradigm: f.paradigm,
+    autocast: f.bf16 ? 'bf16' : undefined,
     batchSize,
     topK,
     maxLength: maxLength === undefined ? undefined : { [f.kind]: maxLength },
   });
   const total = process.stderr.isTTY ? await countLines(f.input) : 0;
   const bar = progress(total, 'texts', 'encode');
-  const out = await AtomicTextWriter.open(f.output);
+  // Who made these vectors: `lion index` records it, and `lion search` checks query files against it.
+  // A sidecar file beside a vectors file; the first line (`{"_meta": …}`) when writing to stdout.
+  const meta: VectorMeta = { ...vectorIdentity(loaded, f.paradigm), ...(f.paradigm === 'sparse' ? { vocabSize: loaded.tokenizer.vocabSize } : {}) };
+  const out = await openTextOutput(f.output);
+  if (f.output === STDOUT) await out.write(JSON.stringify({ _meta: meta }) + '\n');
   const t0 = performance.now();
   let done = 0;
   let tokens = 0;
   try {
     // Groups of many batches: sorting by length inside a group keeps padding low; order is restored.
-    for await (const group of readTextGroups(f.input, batchSize * 32)) {
+    for await (const group of readTextGroups(f.input, batchSize * 32, f.docText)) {
       const vecs = encoder.encodeAll(group.map((g) => g.text), f.kind, (n, tk) => {
         tokens += tk;
         bar.update(done + n, { 'tok/s': Math.round(tokens / ((performance.now() - t0) / 1000)) });
@@ -59,9 +69,7 @@ export async function runEncode(f: EncodeFlags): Promise<{ texts: number; tokens
       done += group.length;
     }
     await out.close();
-    // Who made these vectors: `lion index` records it, and `lion search` checks query files against it.
-    const meta: VectorMeta = { ...vectorIdentity(loaded, f.paradigm), ...(f.paradigm === 'sparse' ? { vocabSize: loaded.tokenizer.vocabSize } : {}) };
-    writeBytesAtomic(`${f.output}.meta.json`, JSON.stringify(meta));
+    if (f.output !== STDOUT) writeBytesAtomic(`${f.output}.meta.json`, JSON.stringify(meta));
   } catch (e) {
     await out.abort();
     throw e;
@@ -73,7 +81,7 @@ export async function runEncode(f: EncodeFlags): Promise<{ texts: number; tokens
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('encode')
     .description('encode texts into sparse (Lion-SP) or dense (Lion-DS) vectors, one JSON line per text in input order')
     .requiredOption('--model <dir>', 'model folder in HF layout (config.json, weights, tokenizer.json)')
@@ -84,7 +92,14 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'texts per forward pass', '32')
     .option('--top-k <n>', 'keep only the k largest sparse weights (default: keep all, as the paper)')
     .requiredOption('--input <file>', 'JSONL with {"id","text"} or BEIR {"_id","title","text"} lines')
-    .requiredOption('--output <file>', 'JSONL: {"id","indices","values"} (sparse) or {"id","vector"} (dense)')
+    .requiredOption('--output <file>', 'JSONL: {"id","indices","values"} (sparse) or {"id","vector"} (dense); - for stdout (identity as a first _meta line)')
+    .addOption(
+      new Option('--doc-text <rule>', "a BEIR line's text: authors = title + ' ' + text always (the paper's BEIR encoding), clean = no leading space for empty titles")
+        .choices([...DOC_TEXT_RULES])
+        .default('authors'),
+    );
+  withPlacement(cmd)
+    .option('--bf16', BF16_INFERENCE_HELP)
     .action(async (f: EncodeFlags) => {
       const r = await runEncode(f);
       console.error(`encoded ${r.texts} texts (${r.tokens} tokens) in ${r.seconds.toFixed(1)} s: ${(r.texts / r.seconds).toFixed(1)} texts/s, ${(r.tokens / r.seconds).toFixed(0)} tokens/s -> ${f.output}`);

@@ -5,7 +5,8 @@
  */
 import { Command, Option } from 'commander';
 import { existsSync, statSync } from 'node:fs';
-import { positiveInt } from '../flags.ts';
+import { BF16_INFERENCE_HELP, placement, positiveInt, withPlacement } from '../flags.ts';
+import type { DType, Device } from '../../torch/index.ts';
 import { withAtomicDir, type IndexManifest } from '../../index/manifest.ts';
 import { SparseIndexBuilder } from '../../index/sparse/build.ts';
 import { DenseIndexBuilder, DENSE_DTYPES, type DenseDtype } from '../../index/dense/build.ts';
@@ -13,6 +14,7 @@ import { VectorFile, isSparse } from '../../index/vectors.ts';
 import { readTokenizerInfo } from '../../index/tokens.ts';
 import { encodeStream, type TextItem } from '../../index/encode.ts';
 import type { Paradigm, SparseVector, VectorIdentity } from '../../index/types.ts';
+import { DOC_TEXT_RULES, type DocTextRule } from '../../model/encoder.ts';
 
 export interface IndexFlags {
   vectors?: string;
@@ -30,20 +32,25 @@ export interface IndexFlags {
   modelId?: string;
   batchSize: string;
   maxLength?: string;
+  docText: DocTextRule;
   json?: boolean;
   overwrite?: boolean;
+  /** With --model: where it runs and its weight dtype (--dtype here is the dense storage type). */
+  device?: string;
+  modelDtype?: string;
+  bf16?: boolean;
 }
 
 /** Reads texts to encode: a JSONL file, or a registered dataset's corpus. */
-export async function* corpusTexts(spec: string): AsyncGenerator<TextItem> {
+export async function* corpusTexts(spec: string, rule: DocTextRule = 'authors'): AsyncGenerator<TextItem> {
   if (existsSync(spec) && statSync(spec).isFile()) {
     const { readTextGroups } = await import('../../model/texts.ts');
-    for await (const g of readTextGroups(spec, 1024)) yield* g;
+    for await (const g of readTextGroups(spec, 1024, rule)) yield* g;
     return;
   }
   const { openDataset } = await import('../../data/datasets.ts');
   const { beirDocText } = await import('../../model/encoder.ts');
-  for await (const d of openDataset(spec).docs()) yield { id: d.id, text: d.title ? beirDocText(d) : d.text };
+  for await (const d of openDataset(spec).docs()) yield { id: d.id, text: beirDocText(d, rule) };
 }
 
 /** A model-backed encoder for `kind` texts, plus its identity (loads libtorch and the weights). */
@@ -54,6 +61,7 @@ export async function modelEncoder(
   kind: 'query' | 'doc',
   batchSize: number,
   maxLength?: number,
+  run: { device?: Device; dtype?: DType; autocast?: 'bf16' } = {},
 ): Promise<{
   encode: (texts: string[]) => Promise<(SparseVector | Float32Array)[]>;
   identity: VectorIdentity;
@@ -62,9 +70,10 @@ export async function modelEncoder(
 }> {
   const { loadBackbone, vectorIdentity } = await import('../../model/backbone.ts');
   const { Encoder } = await import('../../model/encoder.ts');
-  const loaded = loadBackbone({ model, adapter, paradigm });
+  const loaded = loadBackbone({ model, adapter, paradigm, device: run.device, dtype: run.dtype });
   const enc = new Encoder(loaded.model, loaded.tokenizer, {
     paradigm,
+    autocast: run.autocast,
     batchSize,
     maxLength: maxLength === undefined ? undefined : { [kind]: maxLength },
   });
@@ -111,12 +120,16 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
       'doc',
       positiveInt('index', '--batch-size', f.batchSize),
       f.maxLength ? positiveInt('index', '--max-length', f.maxLength) : undefined,
+      { ...placement('index', f), autocast: f.bf16 ? 'bf16' : undefined },
     );
     identity = { ...m.identity, ...(f.modelId ? { model: f.modelId } : {}) };
     vocabSize ??= m.vocabSize;
     dispose = m.dispose;
-    source = encodeStream(corpusTexts(f.corpus!), m.encode, Number(f.batchSize) * 8);
+    source = encodeStream(corpusTexts(f.corpus!, f.docText), m.encode, Number(f.batchSize) * 8);
   }
+  let docs = 0;
+  const noDocuments = (): Error =>
+    new Error(`lion index: '${f.vectors ?? f.corpus}' holds no documents; hint: an index needs at least one vector (check the file)`);
   try {
     return await withAtomicDir(f.output, async (tmp) => {
       if (f.paradigm === 'sparse') {
@@ -134,7 +147,9 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
               `lion index: ${v.where ?? v.id}: a dense vector; hint: use --paradigm dense for dense vectors`,
             );
           b.add(v.id, v.vector, v.where);
+          docs++;
         }
+        if (!docs) throw noDocuments();
         if (file?.meta) {
           const { vocabSize: declared, ...meta } = file.meta;
           b.identity = { ...meta, ...identity };
@@ -149,7 +164,9 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
             `lion index: ${v.where ?? v.id}: a sparse vector; hint: use --paradigm sparse for sparse vectors`,
           );
         b.add(v.id, v.vector, v.where);
+        docs++;
       }
+      if (!docs) throw noDocuments();
       if (file?.meta) b.identity = { ...file.meta, ...identity };
       return b.finish();
     }, { overwrite: f.overwrite, inputs: [f.vectors, f.model, f.adapter, f.corpus, f.tokenizer] });
@@ -180,7 +197,7 @@ export function summarize(m: IndexManifest): string {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('index')
     .description('build a sparse or dense index from encoded vectors (or encode a corpus with a model and index it)')
     .option('--vectors <file>', 'JSONL from lion encode: {"id","indices","values"} or {"id","vector"} lines')
@@ -205,8 +222,15 @@ export function register(program: Command): void {
     )
     .option('--model-id <name>', 'name of the model that made the vectors, recorded and checked against queries')
     .option('--batch-size <n>', 'with --model: texts per forward pass', '32')
+    .addOption(
+      new Option('--doc-text <rule>', "with --model: a titled document's text: authors = title + ' ' + text always (the paper's BEIR encoding), clean = no leading space for empty titles")
+        .choices([...DOC_TEXT_RULES])
+        .default('authors'),
+    )
     .option('--max-length <n>', 'with --model: maximum document tokens including BOS')
-    .option('--json', 'print the manifest as JSON')
+    .option('--json', 'print the manifest as JSON');
+  withPlacement(cmd, { dtypeFlag: '--model-dtype', what: '--model' })
+    .option('--bf16', `with --model: ${BF16_INFERENCE_HELP}`)
     .action(async (f: IndexFlags) => {
       const m = await runIndex(f);
       if (f.json) console.log(JSON.stringify(m, null, 2));

@@ -40,7 +40,7 @@ const isPlainText = (path: string): boolean => /\.txt(\.gz)?$/.test(path);
  */
 async function* sourceTexts(corpora: readonly string[], datasets: readonly string[], maxTexts: number, log: (s: string) => void): AsyncGenerator<string> {
   let n = 0;
-  const docText = (d: { title: string; text: string }): string => (d.title ? `${d.title} ${d.text}` : d.text);
+  const docText = (d: { title?: string; text: string }): string => (d.title ? `${d.title} ${d.text}` : d.text);
   for (const file of corpora) {
     if (isPlainText(file)) {
       for await (const { text } of readLines(file)) {

@@ -4,6 +4,8 @@
  * @module
  */
 import { Command, Option } from 'commander';
+import { join } from 'node:path';
+import { FINAL_DIR } from '../../train/checkpoint.ts';
 import { docsFrom, qrelsFrom, queriesFrom } from '../../data/sources.ts';
 import { beirDocText, type Paradigm } from '../../model/encoder.ts';
 import { corpusTextsFrom } from '../../model/texts.ts';
@@ -11,11 +13,11 @@ import { PAPER_LORA } from '../../model/lora.ts';
 import { parseFlops } from '../../train/budget.ts';
 import type { Objective } from '../../train/objectives.ts';
 import { loadExamples, mntp, pretrain, trainRetriever, type CommonTrainOptions, type Tuning } from '../../train/recipes.ts';
-import { nonNegativeInt, positiveInt } from '../flags.ts';
+import { clipNorm, nonNegativeInt, nonNegativeNumber, numberIn, placement, positiveInt, positiveNumber, withPlacement, type PlacementFlags } from '../flags.ts';
 import { trainReranker } from '../../train/cross-encoder.ts';
 import { resolveExamples } from '../../train/retrieval.ts';
 
-interface CommonFlags {
+interface CommonFlags extends PlacementFlags {
   model: string;
   adapter?: string;
   output: string;
@@ -38,16 +40,20 @@ interface CommonFlags {
   loraDropout: string;
 }
 
-function num(cmd: string, flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`lion ${cmd}: ${flag} must be a non-negative number, got '${v}'`);
-  return n;
-}
+const num = nonNegativeNumber;
 
 function common(cmd: string, f: CommonFlags): CommonTrainOptions {
   const tuning: Tuning = f.full
     ? { kind: 'full' }
-    : { kind: 'lora', lora: { ...PAPER_LORA, r: positiveInt(cmd, '--lora-r', f.loraR), alpha: num(cmd, '--lora-alpha', f.loraAlpha), dropout: num(cmd, '--lora-dropout', f.loraDropout) } };
+    : {
+        kind: 'lora',
+        lora: {
+          ...PAPER_LORA,
+          r: positiveInt(cmd, '--lora-r', f.loraR),
+          alpha: positiveNumber(cmd, '--lora-alpha', f.loraAlpha, 'the paper uses 32 (scale alpha/r)'),
+          dropout: numberIn(cmd, '--lora-dropout', f.loraDropout, { min: 0, max: 1, maxOpen: true }),
+        },
+      };
   return {
     model: f.model,
     adapter: f.adapter,
@@ -55,10 +61,10 @@ function common(cmd: string, f: CommonFlags): CommonTrainOptions {
     steps: positiveInt(cmd, '--steps', f.steps),
     batchSize: positiveInt(cmd, '--batch-size', f.batchSize),
     gradAccum: positiveInt(cmd, '--grad-accum', f.gradAccum),
-    lr: num(cmd, '--lr', f.lr),
-    warmupRatio: num(cmd, '--warmup-ratio', f.warmupRatio),
+    lr: positiveNumber(cmd, '--lr', f.lr),
+    warmupRatio: numberIn(cmd, '--warmup-ratio', f.warmupRatio, { min: 0, max: 1 }),
     weightDecay: num(cmd, '--weight-decay', f.weightDecay),
-    clip: num(cmd, '--clip', f.clip),
+    clip: clipNorm(cmd, f.clip),
     seed: nonNegativeInt(cmd, '--seed', f.seed),
     saveEvery: f.saveEvery === undefined ? undefined : positiveInt(cmd, '--save-every', f.saveEvery),
     validateEvery: f.validateEvery === undefined ? undefined : positiveInt(cmd, '--validate-every', f.validateEvery),
@@ -66,12 +72,14 @@ function common(cmd: string, f: CommonFlags): CommonTrainOptions {
     maxSeconds: f.maxMinutes === undefined ? undefined : num(cmd, '--max-minutes', f.maxMinutes) * 60,
     tuning,
     autocast: f.bf16 ? 'bf16' : undefined,
+    ...placement(cmd, f),
+    gradCheckpointing: f.gradCheckpointing ?? false,
     printEvery: 10,
   };
 }
 
 function withCommon(c: Command, d: { steps: string; batch: string; lr: string; warmup: string; full: boolean }): Command {
-  return c
+  return withPlacement(c, { training: true })
     .requiredOption('--model <dir>', 'base model folder (HF layout) or llama2.c checkpoint')
     .option('--adapter <dir>', 'continue training this PEFT adapter (the paper continues its MNTP adapter)')
     .requiredOption('--output <dir>', 'run folder: checkpoints, train.jsonl log, final export; rerun to resume')
@@ -81,7 +89,7 @@ function withCommon(c: Command, d: { steps: string; batch: string; lr: string; w
     .option('--lr <x>', 'peak learning rate', d.lr)
     .option('--warmup-ratio <x>', 'fraction of steps for linear warm-up', d.warmup)
     .option('--weight-decay <x>', 'AdamW decoupled weight decay', '0')
-    .option('--clip <x>', 'gradient-norm clipping', '1')
+    .option('--clip <x>', "gradient-norm clipping threshold (> 0), or 'none'", '1')
     .option('--seed <n>', 'seed of data order, sampling and initialisation', '0')
     .option('--save-every <n>', 'checkpoint every n steps (default: every tenth of the run)')
     .option('--validate-every <n>', 'validate every n steps')
@@ -106,7 +114,7 @@ async function texts(corpus: string, maxTexts?: string): Promise<string[]> {
 
 function report(s: { step: number; seconds: number; flops: number; lastLoss: number; stoppedBy: string; resumedFrom: number; validation: Record<string, number> | null }, out: string): void {
   const v = s.validation ? ' ' + Object.entries(s.validation).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(' ') : '';
-  console.error(`lion: ${s.step} steps (resumed at ${s.resumedFrom}, stopped by ${s.stoppedBy}) in ${s.seconds.toFixed(0)} s, ${s.flops.toExponential(2)} FLOPs, last loss ${s.lastLoss.toFixed(4)}${v} -> ${out}`);
+  console.error(`lion: ${s.step} steps (resumed at ${s.resumedFrom}, stopped by ${s.stoppedBy}) in ${s.seconds.toFixed(0)} s, ${s.flops.toExponential(2)} FLOPs, last loss ${s.lastLoss.toFixed(4)}${v} -> ${join(out, FINAL_DIR)}`);
 }
 
 export function register(program: Command): void {
@@ -120,7 +128,7 @@ export function register(program: Command): void {
       const corpus = f.corpus ? await corpusTextsFrom(f.corpus) : new Map<string, string>();
       const negatives = positiveInt('train-reranker', '--negatives', f.negatives);
       const { examples } = resolveExamples(await loadExamples(f.train), corpus, { minNegatives: negatives, needTeacher: false, file: f.train });
-      const s = trainReranker({ model: c.model, output: c.output, examples, negatives, batchSize: c.batchSize, steps: c.steps, lr: c.lr, warmupRatio: c.warmupRatio, maxLength: positiveInt('train-reranker', '--max-length', f.maxLength), full: c.tuning.kind === 'full', seed: c.seed, saveEvery: c.saveEvery, maxSeconds: c.maxSeconds });
+      const s = trainReranker({ model: c.model, output: c.output, examples, negatives, batchSize: c.batchSize, steps: c.steps, lr: c.lr, warmupRatio: c.warmupRatio, maxLength: positiveInt('train-reranker', '--max-length', f.maxLength), full: c.tuning.kind === 'full', seed: c.seed, saveEvery: c.saveEvery, maxSeconds: c.maxSeconds, device: c.device, dtype: c.dtype, gradCheckpointing: c.gradCheckpointing });
       report(s, f.output);
     });
 
@@ -140,7 +148,7 @@ export function register(program: Command): void {
     .option('--mask-token <text>', 'the mask token (an existing single token)', '_')
     .option('--mask-probability <x>', 'fraction of tokens selected', '0.2')
     .action(async (f: CommonFlags & { corpus: string; block: string; maxTexts?: string; maskToken: string; maskProbability: string }) => {
-      const s = mntp({ ...common('mntp', f), texts: await texts(f.corpus, f.maxTexts), blockSize: positiveInt('mntp', '--block', f.block), maskToken: f.maskToken, probability: num('mntp', '--mask-probability', f.maskProbability) });
+      const s = mntp({ ...common('mntp', f), texts: await texts(f.corpus, f.maxTexts), blockSize: positiveInt('mntp', '--block', f.block), maskToken: f.maskToken, probability: numberIn('mntp', '--mask-probability', f.maskProbability, { min: 0, max: 1, minOpen: true, maxOpen: true }) });
       report(s, f.output);
     });
 
