@@ -6,42 +6,10 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
-#include "registry.h"
+#include "op.h"
 
 namespace lion {
 namespace {
-
-using Fn = Napi::Value (*)(const Napi::CallbackInfo&);
-struct Entry {
-  const char* name;
-  Fn fn;
-};
-std::vector<Entry>& table() {
-  static std::vector<Entry> t;
-  return t;
-}
-struct Reg {
-  Reg(const char* name, Fn fn) { table().push_back({name, fn}); }
-};
-
-#define OP(NAME)                                                                          \
-  static Napi::Value NAME##_body(const Napi::CallbackInfo& info, Call& c);                 \
-  static Napi::Value NAME##_entry(const Napi::CallbackInfo& info) {                        \
-    return guarded(info, #NAME, [&](Call& c) { return NAME##_body(info, c); });            \
-  }                                                                                       \
-  static const Reg NAME##_reg(#NAME, NAME##_entry);                                       \
-  static Napi::Value NAME##_body(const Napi::CallbackInfo& info, Call& c)
-
-#define T(i) c.tensor(info[i])
-#define INT(i, what) toInt(info[i], c.op, what)
-#define DBL(i, what) toDouble(info[i], c.op, what)
-#define BOOL(i, what) toBool(info[i], c.op, what)
-#define SCALAR(i, what) toScalar(info[i], c.op, what)
-#define INTS(i, what) intList(info[i], c.op, what)
-#define R(x) wrap(info.Env(), (x))
-#define UNDEF info.Env().Undefined()
-
-bool isNullish(const Napi::Value& v) { return v.IsNull() || v.IsUndefined(); }
 
 // ---- memory and scopes ----------------------------------------------------------------------------
 
@@ -65,6 +33,9 @@ OP(scopeDepth) { return Napi::Number::New(info.Env(), static_cast<double>(regist
 
 
 
+// fromBuffer(typedArray, dtype, shape, device?, targetDtype?): one copy from the JS memory straight to
+// the target device and dtype (a checkpoint tensor read as bf16 lands as bf16 on cuda:0 without an
+// intermediate host tensor of its own).
 OP(fromBuffer) {
   if (!info[0].IsTypedArray()) throw std::runtime_error("fromBuffer expects a typed array");
   auto ta = info[0].As<Napi::TypedArray>();
@@ -82,11 +53,11 @@ OP(fromBuffer) {
   }
   auto buf = ta.ArrayBuffer();
   auto* data = static_cast<uint8_t*>(buf.Data()) + ta.ByteOffset();
-  // from_blob borrows the JS memory, so clone before returning: the tensor must own its storage.
-  auto t = torch::from_blob(data, shape, c10::TensorOptions().dtype(dtype)).clone();
   auto device = toDevice(info[3], c.op);
-  if (!device.is_cpu()) t = t.to(device);
-  return R(t);
+  auto target = isNullish(info[4]) ? dtype : toDtype(info[4], c.op);
+  // from_blob borrows the JS memory; to(..., copy = true) gives the tensor storage of its own.
+  auto src = torch::from_blob(data, shape, c10::TensorOptions().dtype(dtype));
+  return R(src.to(device, target, /*non_blocking=*/false, /*copy=*/true));
 }
 
 OP(toBuffer) {
@@ -120,17 +91,31 @@ OP(rand) { return R(torch::rand(INTS(0, "shape"), toOptions(info[1], info[2], c.
 OP(randint) {
   return R(torch::randint(INT(0, "low"), INT(1, "high"), INTS(2, "shape"), toOptions(info[3], info[4], c.op)));
 }
+// Uninitialised storage: a model about to be loaded from a checkpoint does not pay for random init,
+// and untouched pages cost no resident memory.
+OP(empty) { return R(torch::empty(INTS(0, "shape"), toOptions(info[1], info[2], c.op))); }
 OP(zerosLike) { return R(torch::zeros_like(T(0))); }
 OP(manualSeed) {
   torch::manual_seed(static_cast<uint64_t>(INT(0, "seed")));
   return UNDEF;
 }
-// The CPU generator's state as a u8 tensor, so that training can checkpoint and resume exactly.
-OP(rngState) { return R(at::detail::getDefaultCPUGenerator().get_state()); }
-OP(setRngState) {
-  auto gen = at::detail::getDefaultCPUGenerator();
+// A device's default generator ('cpu' when no device is given; 'cuda:i' for that GPU's Philox state) as
+// a u8 tensor, so that training can checkpoint and resume exactly on any device.
+static at::Generator generatorOf(const Napi::Value& v, const char* op) {
+  auto device = toDevice(v, op);
+  if (device.is_cuda() && !device.has_index()) device = torch::Device(torch::kCUDA, 0);
+  return at::globalContext().defaultGenerator(device);
+}
+OP(rngState) {
+  auto gen = generatorOf(info[0], c.op);
   std::lock_guard<std::mutex> lock(gen.mutex());
-  gen.set_state(T(0));
+  return R(gen.get_state());
+}
+OP(setRngState) {
+  auto& state = T(0);
+  auto gen = generatorOf(info[1], c.op);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
   return UNDEF;
 }
 
@@ -448,8 +433,13 @@ OP(setAutocast) {
 
 }  // namespace
 
+std::vector<OpEntry>& opTable() {
+  static std::vector<OpEntry> t;
+  return t;
+}
+
 void registerOps(Napi::Env env, Napi::Object exports) {
-  for (const auto& e : table()) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  for (const auto& e : opTable()) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
 }
 
 }  // namespace lion

@@ -72,6 +72,3 @@ export function usageError(cmd: string, problem: string, hint?: string): UsageEr
   return new UsageError(`lion ${cmd}: ${problem}${hint ? `; hint: ${hint}` : ''}`);
 }
 
-/** `--output -`: the command writes its single output file to standard output. */
-export const STDOUT = '-';
-

@@ -55,6 +55,11 @@ export async function main(argv: string[]): Promise<void> {
     c.commands.forEach(override);
   };
   override(program);
+  // `lion … --output - | head`: a reader that stops early is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT.ok);
+    throw e;
+  });
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .requiredOption('--corpus <file|id>', 'documents')
     .requiredOption('--queries <file|id>', 'training queries')
     .requiredOption('--qrels <file|id>', 'positives (grade >= --rel-level)')
-    .requiredOption('--output <file>', 'training file to write (spec §7 CL format)')
+    .requiredOption('--output <file>', 'training file to write (CL format; - for stdout)')
     .option('--depth <n>', 'BM25 hits examined per query', '100')
     .option('--skip <n>', 'ignore the first n hits (they may be unjudged positives)', '0')
     .option('--count <n>', 'negatives kept per query', '50')
@@ -74,7 +74,7 @@ export function register(program: Command): void {
     .requiredOption('--from <source>', "'bm25', 'cross-encoder:DIR' (trained with lion train-reranker), or a file of {query|qid, docids, scores} lines")
     .option('--base <dir>', 'base model of a LoRA cross-encoder')
     .option('--corpus <file|id>', 'documents the examples refer to (needed for bm25)')
-    .requiredOption('--output <file>', 'file to write')
+    .requiredOption('--output <file>', 'file to write (- for stdout)')
     .addOption(new Option('--format <f>', 'cl-kd: {question, pos_pid, neg_pids, pos_score, neg_scores}; kd: {query, docids, scores}; text: {query, pos, neg, pos_scores, neg_scores} (default: cl-kd for examples with ids, text for examples with texts)').choices(['cl-kd', 'kd', 'text']))
     .action(async (f: { train: string; from: string; corpus?: string; base?: string; output: string; format?: 'cl-kd' | 'kd' | 'text' }) => {
       const examples = await loadExamples(f.train);

@@ -124,7 +124,7 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'with --model: texts per forward pass', '32')
     .option('--max-length <n>', 'with --model: maximum query tokens including BOS')
     .option('--tag <name>', 'run tag (last column)', 'lion')
-    .requiredOption('--output <file>', 'TREC run: qid Q0 docid rank score tag')
+    .requiredOption('--output <file>', 'TREC run: qid Q0 docid rank score tag (- for stdout)')
     .action(async (f: SearchFlags) => {
       const r = await runSearch(f);
       console.error(
