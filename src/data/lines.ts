@@ -10,6 +10,15 @@ import { createInterface } from 'node:readline';
 import { createGunzip, createGzip } from 'node:zlib';
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import { sweepStaleTemps, tempPath, trackTemp } from '../formats/file-io.ts';
+
+/** The output name meaning standard output (`--output -`). */
+export const STDOUT = '-';
+
+/** Writes chunks to standard output, waiting when its buffer is full (a pipe to `head` may close early). */
+export async function writeStdout(chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
+  for await (const c of chunks) if (!process.stdout.write(c)) await once(process.stdout, 'drain');
+}
 
 /** One line of a file with its 1-based number (for file:line errors). */
 export interface NumberedLine {
@@ -33,10 +42,33 @@ export function openInput(path: string): Readable {
 export async function* readLines(path: string): AsyncGenerator<NumberedLine> {
   const rl = createInterface({ input: openInput(path), crlfDelay: Infinity });
   let lineNo = 0;
-  for await (const line of rl) {
-    lineNo++;
-    yield { text: lineNo === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line, lineNo };
+  try {
+    for await (const line of rl) {
+      lineNo++;
+      yield { text: lineNo === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line, lineNo };
+    }
+  } catch (e) {
+    throw inputError(path, lineNo, e);
   }
+}
+
+/** zlib's codes for damaged or cut-short compressed data. */
+const GZIP_ERRORS = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_STREAM_ERROR', 'ERR_PADDING_1', 'Z_NEED_DICT']);
+
+/** A read failure as a message naming the file (zlib's own, e.g. "unexpected end of file", does not). */
+function inputError(path: string, lineNo: number, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code && GZIP_ERRORS.has(err.code))
+    return new Error(
+      `lion: '${path}' is not valid gzip (${err.message}${lineNo ? ` after line ${lineNo}` : ''}): the file is damaged, cut short, or not gzip-compressed; hint: fetch or copy it again, or drop the .gz suffix if it is plain text`,
+      { cause: e },
+    );
+  // A read of a folder (EISDIR) and similar failures carry no path: name the file for the message.
+  if (err instanceof Error && err.code && err.path === undefined) {
+    err.path = path;
+    err.syscall ??= 'read';
+  }
+  return err instanceof Error ? err : new Error(String(e));
 }
 
 /**
@@ -48,9 +80,12 @@ export class AtomicTextWriter {
   private readonly tmp: string;
   private readonly file: WriteStream;
   private readonly sink: Writable;
+  private readonly untrack: () => void;
   private constructor(path: string) {
     this.path = path;
-    this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+    sweepStaleTemps(path);
+    this.tmp = tempPath(path);
+    this.untrack = trackTemp(this.tmp);
     this.file = createWriteStream(this.tmp);
     if (path.endsWith('.gz')) {
       const gz = createGzip();
@@ -75,17 +110,37 @@ export class AtomicTextWriter {
     this.sink.end();
     await once(this.file, 'close');
     await rename(this.tmp, this.path);
+    this.untrack();
   }
 
   async abort(): Promise<void> {
     this.sink.destroy();
     this.file.destroy();
     await rm(this.tmp, { force: true });
+    this.untrack();
   }
 }
 
-/** Writes every string of `chunks` to `path` atomically. */
+/** A text sink: an AtomicTextWriter, or standard output for `-`. */
+export interface TextOutput {
+  write(chunk: string): Promise<void>;
+  close(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** Opens `path` for writing atomically, or standard output when `path` is `-`. */
+export async function openTextOutput(path: string): Promise<TextOutput> {
+  if (path !== STDOUT) return AtomicTextWriter.open(path);
+  return {
+    write: (chunk) => writeStdout([chunk]),
+    close: async () => {},
+    abort: async () => {},
+  };
+}
+
+/** Writes every string of `chunks` to `path` atomically (or to standard output for `-`). */
 export async function writeTextAtomic(path: string, chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
+  if (path === STDOUT) return writeStdout(chunks);
   const w = await AtomicTextWriter.open(path);
   try {
     for await (const c of chunks) await w.write(c);

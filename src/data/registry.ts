@@ -351,9 +351,16 @@ export function listDatasets(): readonly DatasetEntry[] {
   return ENTRIES;
 }
 
+/** Whether a name that is not a dataset id was meant as a file: it has an extension or starts like a path. */
+function looksLikePath(id: string): boolean {
+  return /^(\.{0,2}\/|~)/.test(id) || /\.[A-Za-z0-9]{1,8}$/.test(id);
+}
+
 /** The entry for `id`, or an error listing the known ids. */
 export function getDataset(id: string): DatasetEntry {
   const e = BY_ID.get(id);
+  if (!e && looksLikePath(id))
+    throw new Error(`lion: no such file '${id}' (and it is not a dataset id); hint: check the path (relative paths start at the current folder), or give a dataset id such as ${ENTRIES[0]!.id}`);
   if (!e) throw new Error(`lion: unknown dataset '${id}'; hint: known ids are ${ENTRIES.map((x) => x.id).join(', ')}`);
   return e;
 }

@@ -99,6 +99,7 @@ export async function readTrecRun(path: string, opts: ReadRunOptions = {}): Prom
     hits.push({ docId, score: parseScore(score, path, lineNo) });
     tag = f[5]!;
   }
+  if (run.size === 0) throw new Error(`lion: run file '${path}' holds no hits; hint: a TREC run has lines 'qid Q0 docno rank score tag'`);
   for (const hits of run.values()) hits.sort(compareHits);
   opts.onTag?.(tag);
   return run;
@@ -114,9 +115,19 @@ export function* trecRunLines(run: Run, tag: string): Generator<string> {
   if (/\s/.test(tag) || tag === '')
     throw new Error(`lion: run tag must be one word, got '${tag}'; hint: use a tag such as lion-bm25`);
   for (const [qid, hits] of run) {
+    if (/\s/.test(qid) || qid === '')
+      throw new Error(`lion: query id '${qid}' is empty or contains whitespace, which a TREC run cannot hold; hint: give queries single-word ids`);
     const sorted = [...hits].sort(compareHits);
+    const seen = new Set<string>();
     let rank = 0;
-    for (const h of sorted) yield `${qid} Q0 ${h.docId} ${++rank} ${formatScore(h.score)} ${tag}\n`;
+    for (const h of sorted) {
+      if (/\s/.test(h.docId) || h.docId === '')
+        throw new Error(`lion: doc id '${h.docId}' is empty or contains whitespace, which a TREC run cannot hold; hint: give documents single-word ids`);
+      if (seen.has(h.docId))
+        throw new Error(`lion: doc '${h.docId}' is ranked twice for query '${qid}'; hint: the collection holds two documents with this id: give each document its own id`);
+      seen.add(h.docId);
+      yield `${qid} Q0 ${h.docId} ${++rank} ${formatScore(h.score)} ${tag}\n`;
+    }
   }
 }
 

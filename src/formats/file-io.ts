@@ -254,7 +254,8 @@ export async function withAtomicDir<T>(dir: string, fill: (tmp: string) => Promi
   const target = resolve(dir);
   checkOutputDir(dir, o);
   mkdirSync(dirname(target), { recursive: true });
-  sweepStaleTemps(target);
+  // Leftovers of any output beside this one whose writer was killed (kill -9, power loss).
+  sweepStaleTempsIn(dirname(target));
   const tmp = tempPath(target);
   mkdirSync(tmp);
   const untrack = trackTemp(tmp);

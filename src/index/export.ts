@@ -13,8 +13,7 @@
  * string is written as U+2024 (ONE DOT LEADER); apply `engineTokenKey` to query tokens the same way.
  * @module
  */
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
+import { openTextOutput } from '../data/lines.ts';
 import type { AnyIndex } from './search.ts';
 import { SparseIndex, blockDocuments } from './sparse/index.ts';
 import type { DenseIndex } from './dense/index.ts';
@@ -50,13 +49,13 @@ function w(x: number): number {
 export async function exportIndex(index: AnyIndex, path: string, opts: ExportOptions): Promise<number> {
   if (!EXPORT_FORMATS.includes(opts.format))
     throw new Error(`lion export: unknown format '${String(opts.format)}'; hint: one of ${EXPORT_FORMATS.join(', ')}`);
-  const tmp = `${path}.tmp-${process.pid}`;
-  const out = createWriteStream(tmp, { encoding: 'utf8' });
+  // An atomic temp file renamed into place (removed on failure or a signal), or stdout for `-`.
+  const out = await openTextOutput(path);
   let pending = '';
   const write = async (s: string): Promise<void> => {
     pending += s;
     if (pending.length > 1 << 20) {
-      if (!out.write(pending)) await once(out, 'drain');
+      await out.write(pending);
       pending = '';
     }
   };
@@ -136,12 +135,10 @@ export async function exportIndex(index: AnyIndex, path: string, opts: ExportOpt
       }
     }
     await flushQdrant();
-    out.end(pending);
-    await once(out, 'finish');
-    renameSync(tmp, path);
+    await out.write(pending);
+    await out.close();
   } catch (e) {
-    out.destroy();
-    rmSync(tmp, { force: true });
+    await out.abort();
     throw e;
   }
   return n;

@@ -5,7 +5,7 @@
  * paradigm}`.
  * @module
  */
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, statSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Labelled, Paradigm, SparseVector, VectorIdentity } from './types.ts';
 
@@ -125,6 +125,8 @@ export class VectorFile {
   constructor(path: string, expect?: Paradigm) {
     if (!existsSync(path))
       throw new Error(`lion: vector file '${path}' does not exist; hint: write it with 'lion encode'`);
+    if (statSync(path).isDirectory())
+      throw new Error(`lion: vector file '${path}' is a folder, not a file; hint: name the JSONL file 'lion encode' wrote`);
     this.path = path;
     this.meta = sidecarMeta(path);
     this.paradigm = expect ?? this.meta?.paradigm;

@@ -29,11 +29,32 @@ function typedView(dt: DType, bytes: Uint8Array): Float32Array | Float64Array | 
 export function rawToTensor(raw: RawTensor, name: string, dtype?: DType): Tensor {
   const dt = TO_LION[raw.dtype];
   if (!dt) throw new Error(`lion: tensor '${name}' has dtype ${raw.dtype}, which Lion does not load`);
-  const t = Tensor.from(typedView(dt, raw.data), raw.shape, dt);
+  const view = typedView(dt, raw.data);
+  const bad = firstNonFinite(dt, view);
+  if (bad >= 0)
+    throw new Error(`lion: tensor '${name}' holds a NaN or infinite value (element ${bad} of ${view.length}); hint: the weights are corrupted or the training that wrote them diverged: use another checkpoint or copy the file again`);
+  const t = Tensor.from(view, raw.shape, dt);
   if (!dtype || dtype === dt) return t;
   const c = t.to(dtype);
   t.dispose();
   return c;
+}
+
+/**
+ * The index of the first NaN or ±Inf in a float tensor's values, or -1. Checked at load because one
+ * such weight turns every output into NaN (empty sparse vectors, null dense ones) without an error.
+ */
+export function firstNonFinite(dt: DType, v: ReturnType<typeof typedView>): number {
+  if (dt === 'f32' || dt === 'f64') {
+    const a = v as Float32Array | Float64Array;
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
+  } else if (dt === 'f16' || dt === 'bf16') {
+    // All exponent bits set is Inf or NaN in both 16-bit formats.
+    const exp = dt === 'f16' ? 0x7c00 : 0x7f80;
+    const a = v as Uint16Array;
+    for (let i = 0; i < a.length; i++) if ((a[i]! & exp) === exp) return i;
+  }
+  return -1;
 }
 
 /** A libtorch tensor as checkpoint bytes (copied to the CPU). */

@@ -102,7 +102,7 @@ export function register(program: Command): void {
     .option('--dataset <id>', 'a registered dataset (e.g. beir/scifact/test, msmarco-passage/dl19-mini)')
     .option('--corpus <file>', 'documents: BEIR corpus.jsonl, MS MARCO collection TSV or SMART (.gz too)')
     .option('--queries <file>', 'queries: BEIR queries.jsonl, qid<TAB>text TSV, or TREC SGML topics')
-    .requiredOption('--output <run>', 'the TREC run file to write')
+    .requiredOption('--output <run>', 'the TREC run file to write (- for stdout)')
     .option('--k <n>', 'hits per query', '1000')
     .option('--k1 <x>', 'BM25 k1 (Anserini default)', String(ANSERINI_BM25.k1))
     .option('--b <x>', 'BM25 b (Anserini default)', String(ANSERINI_BM25.b))

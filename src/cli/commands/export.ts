@@ -63,7 +63,7 @@ export function register(program: Command): void {
     .addOption(new Option('--format <f>', 'target engine').choices([...EXPORT_FORMATS]).makeOptionMandatory())
     .requiredOption(
       '--output <file>',
-      'NDJSON bulk file (OpenSearch / Elasticsearch) or JSONL of upsert bodies (Qdrant)',
+      'NDJSON bulk file (OpenSearch / Elasticsearch) or JSONL of upsert bodies (Qdrant); - for stdout',
     )
     .option('--tokenizer <file>', 'sparse: tokenizer.json for token strings (default: the one recorded in the index)')
     .option('--index-name <name>', 'OpenSearch / Elasticsearch index name in the bulk action lines', 'lion')
