@@ -22,6 +22,7 @@ import { rawToTensor, tensorToRaw } from '../model/weights.ts';
 import { SafetensorsFile, writeSafetensors } from '../formats/safetensors.ts';
 import { readAll } from '../formats/tensor-source.ts';
 import { flopsPerToken } from './budget.ts';
+import { pathIdentity, textsIdentity } from '../formats/identity.ts';
 import { runTraining, type LoopSummary, type MicroResult, type TrainTask } from './loop.ts';
 import { batchIndices, mixSeed, sampleWithoutReplacement } from './rng.ts';
 import type { ResolvedExample } from './retrieval.ts';
@@ -168,7 +169,7 @@ export function trainReranker(o: RerankerTrainOptions): LoopSummary {
       clip: 1,
       saveEvery: o.saveEvery ?? Math.max(1, Math.ceil(o.steps / 4)),
       maxSeconds: o.maxSeconds,
-      config: { task: 'reranker', model: o.model, steps: o.steps, batchSize: o.batchSize, negatives: n, lr: o.lr, maxLength: o.maxLength ?? 256, mode: o.mode ?? 'bidirectional', full: o.full ?? false, seed },
+      config: { task: 'reranker', identity: { model: pathIdentity(o.model), examples: textsIdentity(o.examples.map((e) => JSON.stringify(e))) }, warmupRatio: o.warmupRatio ?? null, steps: o.steps, batchSize: o.batchSize, negatives: n, lr: o.lr, maxLength: o.maxLength ?? 256, mode: o.mode ?? 'bidirectional', full: o.full ?? false, seed },
       printEvery: 25,
     });
   } finally {

@@ -14,6 +14,7 @@ import { loadBackbone, saveAdapter, type Backbone } from '../model/backbone.ts';
 import { applyLora, loraParameters, PAPER_LORA, type LoraConfig } from '../model/lora.ts';
 import { saveModel } from '../model/load.ts';
 import { runTraining, type LoopSummary } from './loop.ts';
+import { pathIdentity, textsIdentity } from '../formats/identity.ts';
 import { CausalLmTask, MntpTask } from './lm-tasks.ts';
 import { packBlocks } from './masking.ts';
 import { RetrievalTask, resolveExamples } from './retrieval.ts';
@@ -66,6 +67,29 @@ function exporter(b: Backbone, tuning: Tuning, layout: 'sparse' | 'dense'): (dir
   return (dir) => saveAdapter(dir, b.model, { ...cfg, layout, baseModel: path.resolve(b.dir) });
 }
 
+/**
+ * Options that only decide when to stop, save, validate or print, or where to write: free to change
+ * when a run is resumed (the loop records its own optimisation settings beside the rest).
+ */
+const RESUME_FREE = new Set(['output', 'saveEvery', 'validateEvery', 'flopsBudget', 'maxSeconds', 'printEvery', 'log', 'validation']);
+/** Inputs recorded by identity (size and hashes), not by value or path. */
+const INPUTS = new Set(['model', 'adapter', 'texts', 'examples', 'corpus', 'trainFile']);
+
+/**
+ * The whole recorded configuration of a run: every option not listed above, plus the identity of
+ * each input (base model and adapter folders, training file, corpus texts), so that a resume with
+ * any changed setting or input is refused.
+ */
+function recordedSettings(task: string, o: CommonTrainOptions & Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const settings: Record<string, unknown> = { task };
+  for (const [k, v] of Object.entries(o)) if (!RESUME_FREE.has(k) && !INPUTS.has(k) && v !== undefined) settings[k] = v;
+  const identity: Record<string, string | null> = { model: pathIdentity(o.model), adapter: o.adapter ? pathIdentity(o.adapter) : null };
+  if (typeof o.trainFile === 'string') identity.train = pathIdentity(o.trainFile);
+  if (o.corpus instanceof Map) identity.corpus = textsIdentity(o.corpus as Map<string, string>);
+  if (Array.isArray(o.texts)) identity.corpus = textsIdentity(o.texts as string[]);
+  return { ...settings, ...extra, identity };
+}
+
 function loopConfig(o: CommonTrainOptions, config: Record<string, unknown>) {
   return {
     outDir: o.output,
@@ -110,7 +134,7 @@ export function pretrain(o: LmTrainOptions): LoopSummary {
     const params = trainable(b, o.tuning);
     const { train, val } = lmBlocks(b, o);
     const task = new CausalLmTask({ model: b.model, blocks: train, validationBlocks: val, batchSize: o.batchSize, seed: o.seed ?? 0, params, exportTo: exporter(b, o.tuning, 'sparse') });
-    return runTraining(task, loopConfig(o, { task: 'pretrain', model: o.model, steps: o.steps, batchSize: o.batchSize, lr: o.lr, blockSize: o.blockSize, tuning: o.tuning, seed: o.seed ?? 0 }));
+    return runTraining(task, loopConfig(o, recordedSettings('pretrain', o as LmTrainOptions & Record<string, unknown>, { seed: o.seed ?? 0 })));
   } finally {
     b.model.dispose();
   }
@@ -134,7 +158,7 @@ export function mntp(o: MntpOptions): LoopSummary {
     const { train, val } = lmBlocks(b, o);
     const masking = { probability: o.probability ?? 0.2, maskId: maskIds[0]!, vocabSize: b.config.vocab_size, protectedIds: new Set([b.tokenizer.bosId]) };
     const task = new MntpTask({ model: b.model, blocks: train, validationBlocks: val, batchSize: o.batchSize, seed: o.seed ?? 0, params, exportTo: exporter(b, o.tuning, 'sparse') }, masking);
-    return runTraining(task, loopConfig(o, { task: 'mntp', model: o.model, steps: o.steps, batchSize: o.batchSize, lr: o.lr, blockSize: o.blockSize, mask: maskText, tuning: o.tuning, seed: o.seed ?? 0 }));
+    return runTraining(task, loopConfig(o, recordedSettings('mntp', o as MntpOptions & Record<string, unknown>, { seed: o.seed ?? 0, mask: maskText, probability: masking.probability })));
   } finally {
     b.model.dispose();
   }
@@ -178,7 +202,7 @@ export async function trainRetriever(o: RetrieverTrainOptions): Promise<LoopSumm
     const enc = v ? new Encoder(b.model, b.tokenizer, { paradigm: o.paradigm, maxLength, batchSize: 32 }) : null;
     const validate = v && enc ? () => evaluateModel(enc, v.queries, v.docs, v.qrels) : undefined;
     const task = new RetrievalTask({ model: b.model, tokenizer: b.tokenizer, paradigm: o.paradigm, objective: o.objective, examples, batchSize: o.batchSize, negatives: o.negatives, maxLength, seed: o.seed ?? 0, totalSteps: o.steps, flopsLambda: o.flopsLambda, params, exportTo: exporter(b, o.tuning, o.paradigm), validate });
-    const summary = runTraining(task, loopConfig(o, { task: 'train', model: o.model, adapter: o.adapter ?? null, paradigm: o.paradigm, objective: o.objective, train: o.trainFile, steps: o.steps, batchSize: o.batchSize, gradAccum: o.gradAccum ?? 1, negatives: o.negatives, lr: o.lr, maxLength, tuning: o.tuning, seed: o.seed ?? 0 }));
+    const summary = runTraining(task, loopConfig(o, recordedSettings('train', o as RetrieverTrainOptions & Record<string, unknown>, { seed: o.seed ?? 0, maxLength, flopsLambda: o.flopsLambda ?? null })));
     return { ...summary, skipped, examples: examples.length };
   } finally {
     b.model.dispose();
