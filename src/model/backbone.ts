@@ -10,7 +10,7 @@ import { Llama2cCheckpoint } from '../formats/llama2c.ts';
 import { LORA_TARGETS, checkAdapterFitsModel, loraScaling, readPeftAdapter, writePeftAdapter, type LoraConfig as PeftLoraConfig, type LoraPair, type PeftLayout } from '../formats/peft.ts';
 import { Llama2cTokenizer } from '../text/llama2c-tokenizer.ts';
 import { LlamaForCausalLM } from './llama.ts';
-import { AdaptableLinear } from './lora.ts';
+import { AdaptableLinear, loraDtype } from './lora.ts';
 import { loadModel, loadWeights, type LoadedModel } from './load.ts';
 import { rawToTensor, tensorToRaw } from './weights.ts';
 import type { Paradigm } from './encoder.ts';
@@ -42,8 +42,8 @@ function llama2cTokenizerBeside(file: string): string {
 export function loadLlama2c(file: string, o: { tokenizer?: string; dtype?: DType; device?: Device; lmHead?: boolean } = {}): LoadedModel {
   const ckpt = Llama2cCheckpoint.open(file);
   const tokenizer = Llama2cTokenizer.fromFile(o.tokenizer ?? llama2cTokenizerBeside(file));
-  const model = new LlamaForCausalLM(ckpt.config, { dtype: o.dtype, device: o.device, lmHead: o.lmHead });
-  loadWeights(model, ckpt, o.dtype);
+  const model = new LlamaForCausalLM(ckpt.config, { dtype: o.dtype, device: o.device, lmHead: o.lmHead, init: 'empty' });
+  loadWeights(model, ckpt, { dtype: o.dtype, device: o.device });
   return { config: ckpt.config, model: model.eval(), tokenizer, dir: path.dirname(file), identity: { name: path.basename(file), fingerprint: `llama2c:${statSync(file).size}`, tokenizer: tokenizer.fingerprint } };
 }
 
@@ -58,8 +58,9 @@ export function attachAdapter(loaded: LoadedModel, dir: string): Backbone['adapt
       const m = byPath.get(modulePath);
       if (!(m instanceof AdaptableLinear)) throw new Error(`lion: ${adapter.file}: the adapter wraps '${modulePath}', which the model does not have`);
       m.addLora(adapter.config.r, scale, adapter.config.lora_dropout);
-      m.setParameter('lora_A.weight', rawToTensor(pair.A, `${adapter.file}:${modulePath}.lora_A`, m.weight.dtype));
-      m.setParameter('lora_B.weight', rawToTensor(pair.B, `${adapter.file}:${modulePath}.lora_B`, m.weight.dtype));
+      const place = { dtype: loraDtype(m.weight.dtype), device: m.weight.device };
+      m.setParameter('lora_A.weight', rawToTensor(pair.A, `${adapter.file}:${modulePath}.lora_A`, place));
+      m.setParameter('lora_B.weight', rawToTensor(pair.B, `${adapter.file}:${modulePath}.lora_B`, place));
     }
   });
   return { dir, layout: adapter.layout, config: adapter.config };

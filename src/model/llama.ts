@@ -6,15 +6,18 @@
  * Shapes: B batch, T tokens, d hidden, H query heads, Hkv key/value heads, hd head dim, V vocabulary.
  * @module
  */
-import { Embedding, Module, ModuleList, RMSNorm, Tensor, embedding, linear, tidy, type DType, type Device } from '../torch/index.ts';
+import { Embedding, Module, ModuleList, RMSNorm, Tensor, embedding, isGradEnabled, linear, tidy, type DType, type Device } from '../torch/index.ts';
 import { archSizes, type ArchSizes, type LlamaArch } from './arch.ts';
 import { AdaptableLinear } from './lora.ts';
 import { additiveMask, positionIds, type AttentionMode } from './mask.ts';
 import { applyRope, ropeTables } from './rope.ts';
+import { checkpointedChain } from './checkpointing.ts';
 
 export interface ModelOptions {
   dtype?: DType;
   device?: Device;
+  /** 'empty' for a model a checkpoint is about to fill (no random init); default 'random'. */
+  init?: 'random' | 'empty';
   /** Build the LM head (sparse, MNTP, pre-training); dense retrieval needs only the body. Default true. */
   lmHead?: boolean;
 }
@@ -101,6 +104,12 @@ export class LlamaModel extends Module {
   readonly layers: ModuleList<LlamaDecoderLayer>;
   readonly norm: RMSNorm;
   #rope: { cos: Tensor; sin: Tensor; n: number } | null = null;
+  /**
+   * Activation checkpointing (HF's gradient_checkpointing): when on and grad is enabled, each decoder
+   * layer keeps only its input and is recomputed in the backward pass (see checkpointing.ts; the loss
+   * must then be backpropagated with its `backward`).
+   */
+  gradientCheckpointing = false;
 
   constructor(readonly arch: LlamaArch, readonly options: ModelOptions = {}) {
     super();
@@ -116,7 +125,7 @@ export class LlamaModel extends Module {
       this.#rope?.cos.dispose();
       this.#rope?.sin.dispose();
       const size = Math.max(n, 128);
-      const t = ropeTables(this.arch, size, this.options.device);
+      const t = ropeTables(this.arch, size, this.device);
       const dt = this.embed_tokens.weight.dtype;
       this.#rope = { cos: t.cos.to(dt).keep(), sin: t.sin.to(dt).keep(), n: size };
       t.cos.dispose();
@@ -141,9 +150,19 @@ export class LlamaModel extends Module {
       let mask = additiveMask(attentionMask, mode); // [B, 1, T, T]
       let x = this.embed_tokens.forward(ids); // [B, T, d]
       if (x.dtype !== 'f32') mask = mask.to(x.dtype === 'f64' ? 'f64' : 'f32');
-      for (const layer of this.layers) x = layer.forward(x, cos, sin, mask);
+      if (this.gradientCheckpointing && isGradEnabled()) {
+        const layers = this.layers.items.map((layer) => (h: Tensor, [c, s, m]: readonly Tensor[]): Tensor => layer.forward(h, c!, s!, m!));
+        x = checkpointedChain(x, [cos, sin, mask], layers, { device: this.device, keepRng: this.training });
+      } else {
+        for (const layer of this.layers) x = layer.forward(x, cos, sin, mask);
+      }
       return this.norm.forward(x);
     });
+  }
+
+  /** Where the weights live (inputs are built there). */
+  get device(): Device {
+    return this.embed_tokens.weight.device;
   }
 
   override dispose(): void {
@@ -169,6 +188,14 @@ export class LlamaForCausalLM extends Module {
     if (!this.tied && this.hasLmHead) this.child('lm_head', new AdaptableLinear(this.model.sizes.d, this.model.sizes.vocab, options));
   }
   readonly hasLmHead: boolean;
+  /** Where the weights live (inputs are built there). */
+  get device(): Device {
+    return this.model.device;
+  }
+  /** The dtype the weights are stored in. */
+  get dtype(): DType {
+    return this.model.embed_tokens.weight.dtype;
+  }
   /** The vocabulary projection W [V, d]. */
   get lmHeadWeight(): Tensor {
     if (!this.hasLmHead) throw new Error('lion: this model was built without an LM head (dense); the sparse head needs one');
@@ -180,5 +207,10 @@ export class LlamaForCausalLM extends Module {
   }
   forward(ids: Tensor, attentionMask: Tensor, mode: AttentionMode): Tensor {
     return tidy(() => this.logits(this.model.forward(ids, attentionMask, mode)));
+  }
+  /** Frees the body's RoPE tables too (Module.dispose alone frees parameters only). */
+  override dispose(): void {
+    this.model.dispose();
+    super.dispose();
   }
 }

@@ -15,7 +15,7 @@ import type { TensorSource } from '../formats/tensor-source.ts';
 import { HfTokenizer } from '../text/hf-tokenizer.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import { LlamaForCausalLM } from './llama.ts';
-import { rawToTensor, tensorToRaw } from './weights.ts';
+import { rawToTensor, tensorToRaw, type Placement } from './weights.ts';
 
 export interface LoadOptions {
   dtype?: DType;
@@ -51,8 +51,13 @@ export function parameterPath(key: string): string | null {
   return key;
 }
 
-/** Loads every tensor of `source` into `model` by name; lists what did not fit. */
-export function loadWeights(model: LlamaForCausalLM, source: TensorSource, dtype?: DType): void {
+/**
+ * Loads every tensor of `source` into `model` by name, each converted to `to.dtype` (default f32) and
+ * placed on `to.device` (default: where the model is) as it is read; lists what did not fit.
+ */
+export function loadWeights(model: LlamaForCausalLM, source: TensorSource, to: DType | Placement = {}): void {
+  const { dtype, device } = typeof to === 'string' ? { dtype: to, device: undefined } : to;
+  const place: Placement = { dtype: dtype ?? 'f32', device: device ?? model.device };
   const own = new Set(model.namedParameters().map(([n]) => n));
   const seen = new Set<string>();
   const unexpected: string[] = [];
@@ -65,7 +70,7 @@ export function loadWeights(model: LlamaForCausalLM, source: TensorSource, dtype
         unexpected.push(key);
         continue;
       }
-      const t = rawToTensor(source.read(key), `${source.path}:${key}`, dtype ?? 'f32');
+      const t = rawToTensor(source.read(key), `${source.path}:${key}`, place);
       try {
         model.setParameter(p, t);
       } catch (e) {
@@ -103,9 +108,10 @@ export function loadModel(dir: string, o: LoadOptions = {}): LoadedModel {
   if (tokenizer.vocabSize > config.vocab_size) {
     throw new Error(`lion: ${tokenizer.path} has ${tokenizer.vocabSize} tokens but ${configPath} says vocab_size ${config.vocab_size}`);
   }
-  const model = new LlamaForCausalLM(config, { dtype: o.dtype, device: o.device, lmHead: o.lmHead });
+  // Parameters start uninitialised: each is replaced by its checkpoint tensor as it is read.
+  const model = new LlamaForCausalLM(config, { dtype: o.dtype, device: o.device, lmHead: o.lmHead, init: 'empty' });
   try {
-    loadWeights(model, openCheckpoint(dir), o.dtype);
+    loadWeights(model, openCheckpoint(dir), { dtype: o.dtype, device: o.device });
   } catch (e) {
     model.dispose();
     throw e;

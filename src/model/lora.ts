@@ -4,7 +4,7 @@
  * `<module>.lora_A.weight`, `<module>.lora_B.weight`. Merging folds (α/r)·B·A into W for inference.
  * @module
  */
-import { Linear, Module, Tensor, dropout, linear, noGrad, tidy, type InitOptions } from '../torch/index.ts';
+import { Linear, Module, Tensor, dropout, linear, noGrad, tidy, uniformInit, type DType, type InitOptions } from '../torch/index.ts';
 
 export interface LoraConfig {
   r: number;
@@ -33,7 +33,7 @@ export class AdaptableLinear extends Module {
     o: InitOptions = {},
   ) {
     super();
-    this.param('weight', tidy(() => Tensor.rand([outFeatures, inFeatures], o.dtype ?? 'f32', o.device ?? 'cpu').mul(2).sub(1).div(Math.sqrt(inFeatures))));
+    this.param('weight', uniformInit([outFeatures, inFeatures], 1 / Math.sqrt(inFeatures), o));
   }
 
   get weight(): Tensor {
@@ -56,7 +56,9 @@ export class AdaptableLinear extends Module {
   addLora(r: number, scale: number, p: number): void {
     if (this.#lora) throw new Error('lion: this module already has a LoRA adapter');
     const w = this.weight;
-    const o: InitOptions = { dtype: w.dtype, device: w.device };
+    // LoRA weights stay f32 over a bf16/f16 base (as PEFT keeps them), so that training updates and
+    // AdamW's moments are not rounded to 8 bits of mantissa; f64 bases (tests) keep f64.
+    const o: InitOptions = { dtype: loraDtype(w.dtype), device: w.device };
     const a = this.child('lora_A', new Linear(this.inFeatures, r, { bias: false, ...o }));
     const b = this.child('lora_B', new Linear(r, this.outFeatures, { bias: false, ...o }));
     noGrad(() => b.weight.fill_(0));
@@ -68,9 +70,13 @@ export class AdaptableLinear extends Module {
     if (!l || this.#merged) return linear(x, this.weight);
     return tidy(() => {
       const base = linear(x, this.weight);
-      const xa = l.dropout > 0 && this.training ? dropout(x, l.dropout, true) : x;
-      const delta = linear(linear(xa, l.a.ownParameter('weight')!), l.b.ownParameter('weight')!);
-      return base.add(delta.mul(l.scale));
+      const aW = l.a.ownParameter('weight')!;
+      // Over a half-precision base the adapter computes in its own f32 and casts its delta back (PEFT);
+      // under autocast linear() picks the compute dtype itself, so both casts are no-ops there.
+      const xl = x.dtype === aW.dtype ? x : x.to(aW.dtype);
+      const xa = l.dropout > 0 && this.training ? dropout(xl, l.dropout, true) : xl;
+      const delta = linear(linear(xa, aW), l.b.ownParameter('weight')!).mul(l.scale);
+      return base.add(delta.dtype === base.dtype ? delta : delta.to(base.dtype));
     });
   }
 
@@ -87,6 +93,11 @@ export class AdaptableLinear extends Module {
     noGrad(() => tidy(() => void this.weight.addInPlace(l.b.ownParameter('weight')!.matmul(l.a.ownParameter('weight')!), -l.scale)));
     this.#merged = false;
   }
+}
+
+/** The dtype LoRA weights take over a base weight of dtype `base`. */
+export function loraDtype(base: DType): DType {
+  return base === 'f64' ? 'f64' : 'f32';
 }
 
 /** Adds adapters to every AdaptableLinear whose name is in cfg.targetModules; freezes everything else. */

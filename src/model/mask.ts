@@ -11,18 +11,19 @@ export type AttentionMode = 'causal' | 'bidirectional';
 
 export const MASKED = -1e30;
 
-/** attentionMask [B, T] (1 = token, 0 = pad) -> additive mask [B, 1, T, T] in f32. */
+/** attentionMask [B, T] (1 = token, 0 = pad) -> additive mask [B, 1, T, T] in f32, on the mask's device. */
 export function additiveMask(attentionMask: Tensor, mode: AttentionMode): Tensor {
   return tidy(() => {
     const [B, T] = attentionMask.shape as [number, number];
+    const device = attentionMask.device;
     let allowed = attentionMask.ne(0).reshape([B, 1, 1, T]); // keys that are tokens
     if (mode === 'causal') {
-      const causal = Tensor.ones([T, T], 'bool').tril(); // query t sees keys ≤ t
+      const causal = Tensor.ones([T, T], 'bool', device).tril(); // query t sees keys ≤ t
       allowed = allowed.logicalAnd(causal.reshape([1, 1, T, T]));
     } else {
       allowed = allowed.expand([B, 1, T, T]);
     }
-    return Tensor.zeros([B, 1, T, T]).maskedFill(allowed.logicalNot(), MASKED);
+    return Tensor.zeros([B, 1, T, T], 'f32', device).maskedFill(allowed.logicalNot(), MASKED);
   });
 }
 

@@ -2,7 +2,7 @@
  * RawTensor (bytes from a checkpoint file) <-> libtorch Tensor.
  * @module
  */
-import { Tensor, type DType } from '../torch/index.ts';
+import { Tensor, type DType, type Device } from '../torch/index.ts';
 import type { RawDType, RawTensor } from '../formats/raw-tensor.ts';
 
 const TO_LION: Partial<Record<RawDType, DType>> = { F32: 'f32', F16: 'f16', BF16: 'bf16', F64: 'f64', I64: 'i64', I32: 'i32', U8: 'u8', BOOL: 'bool' };
@@ -25,19 +25,25 @@ function typedView(dt: DType, bytes: Uint8Array): Float32Array | Float64Array | 
   }
 }
 
-/** A checkpoint tensor as a libtorch tensor, converted to `dtype` when given. `name` is for errors. */
-export function rawToTensor(raw: RawTensor, name: string, dtype?: DType): Tensor {
+/** Where and how a loaded tensor lives: its dtype (default: the file's) and device (default: cpu). */
+export interface Placement {
+  dtype?: DType;
+  device?: Device;
+}
+
+/**
+ * A checkpoint tensor as a libtorch tensor on `to.device`, converted to `to.dtype` when given, in one
+ * copy from the file's bytes (no intermediate f32 or host tensor). `name` is for errors.
+ */
+export function rawToTensor(raw: RawTensor, name: string, to: DType | Placement = {}): Tensor {
+  const { dtype, device } = typeof to === 'string' ? { dtype: to, device: undefined } : to;
   const dt = TO_LION[raw.dtype];
   if (!dt) throw new Error(`lion: tensor '${name}' has dtype ${raw.dtype}, which Lion does not load`);
   const view = typedView(dt, raw.data);
   const bad = firstNonFinite(dt, view);
   if (bad >= 0)
     throw new Error(`lion: tensor '${name}' holds a NaN or infinite value (element ${bad} of ${view.length}); hint: the weights are corrupted or the training that wrote them diverged: use another checkpoint or copy the file again`);
-  const t = Tensor.from(view, raw.shape, dt);
-  if (!dtype || dtype === dt) return t;
-  const c = t.to(dtype);
-  t.dispose();
-  return c;
+  return Tensor.from(view, raw.shape, dt, device ?? 'cpu', dtype ?? dt);
 }
 
 /**

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Paradigm } from '../model/encoder.ts';
+import type { Device } from '../torch/index.ts';
 import type { Objective } from '../train/objectives.ts';
 
 export interface NanoSize {
@@ -29,6 +30,11 @@ export interface StudyConfig {
   sizes: NanoSize[];
   /** Existing HF model folders (e.g. Llama-3.2-1B, 3B, Llama-3-8B): then no pre-training. */
   backbones?: string[];
+  /**
+   * Where every stage's model runs (default cpu), the dtype of its base weights (full-weight stages
+   * need f32) and whether training recomputes layers in the backward pass.
+   */
+  run?: { device?: Device; dtype?: 'f32' | 'bf16' | 'f16'; gradCheckpointing?: boolean };
   paradigms: Paradigm[];
   objectives: Objective[];
   tokenizer: { vocabSize: number };

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { writeJsonAtomic } from '../formats/file-io.ts';
 import os from 'node:os';
 import path from 'node:path';
-import { openDataset } from '../data/datasets.ts';
+import { openDataset, UnavailableDataError } from '../data/datasets.ts';
 import { writeTrainingExamples, readTrainingExamples, type TrainingExample } from '../data/training.ts';
 import type { Doc, Qrels } from '../data/types.ts';
 import { evaluate } from '../eval/index.ts';
@@ -281,22 +281,39 @@ async function evaluateCell(o: StudyOptions, cellDir: string, b: Backbone, parad
 
 // ---- the study ----------------------------------------------------------------------------------
 
-export async function runStudy(o: StudyOptions): Promise<StudyResults> {
-  const c = o.config;
+export async function runStudy(options: StudyOptions): Promise<StudyResults> {
+  let o = options;
   const log = o.log ?? console.error;
   const t0 = performance.now();
   mkdirSync(o.out, { recursive: true });
-  if (!o.onlyCell) writeJson(path.join(o.out, 'config.json'), c);
+  if (!o.onlyCell) writeJson(path.join(o.out, 'config.json'), o.config);
 
+  // An evaluation set that cannot be obtained here (no official download, no mirror) is skipped with
+  // a message rather than failing the study; the results then list only the sets that were measured.
   const sets = new Map<string, Collection>();
-  for (const s of c.evalSets) sets.set(s.id, await loadCollection(s.id));
+  for (const s of o.config.evalSets) {
+    try {
+      sets.set(s.id, await loadCollection(s.id));
+    } catch (e) {
+      if (!(e instanceof UnavailableDataError)) throw e;
+      log(`study: skipping the evaluation set ${s.label} (${s.id}): ${e.message}`);
+    }
+  }
+  if (sets.size === 0) throw new Error(`lion study: none of the evaluation sets can be obtained; hint: set LION_DATA_MIRROR (see docs/data.md)`);
+  o = { ...o, config: { ...o.config, evalSets: o.config.evalSets.filter((s) => sets.has(s.id)) } };
+  const c = o.config;
   const train = await loadCollection(c.trainSet.id);
   let cachedTexts: string[] | null = null;
   const pretrainTexts = async (): Promise<string[]> => {
     if (cachedTexts) return cachedTexts;
     const texts: string[] = [];
     for (const id of c.pretrainCorpora) {
-      const col = sets.get(id) ?? (await loadCollection(id));
+      const col = sets.get(id) ?? (await loadCollection(id).catch((e: unknown) => {
+        if (!(e instanceof UnavailableDataError)) throw e;
+        log(`study: pre-training without ${id}: ${e.message}`);
+        return null;
+      }));
+      if (!col) continue;
       texts.push(...col.texts.values());
     }
     return (cachedTexts = texts);

@@ -52,9 +52,12 @@ export interface Native {
   liveTensors(): number;
   scopeDepth(): number;
 
-  fromBuffer(data: AnyTypedArray, dtype: number, shape: number[], device?: string): Handle;
+  /** One copy from JS memory to `device`, converted to `target` (default: `dtype`) on the way. */
+  fromBuffer(data: AnyTypedArray, dtype: number, shape: number[], device?: string, target?: number): Handle;
   toBuffer(h: Handle): AnyTypedArray;
   zeros: Create;
+  /** Uninitialised storage (for parameters a checkpoint is about to replace). */
+  empty: Create;
   ones: Create;
   randn: Create;
   rand: Create;
@@ -63,8 +66,9 @@ export interface Native {
   randint(low: number, high: number, shape: number[], dtype: number, device: string): Handle;
   zerosLike: Unary;
   manualSeed(seed: number): void;
-  rngState(): Handle;
-  setRngState(state: Handle): void;
+  /** The default generator of `device` ('cpu' when omitted) as a u8 tensor. */
+  rngState(device?: string): Handle;
+  setRngState(state: Handle, device?: string): void;
 
   shape(h: Handle): number[];
   dtype(h: Handle): number;

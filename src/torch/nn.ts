@@ -156,10 +156,16 @@ export class ModuleList<M extends Module> extends Module implements Iterable<M> 
 export interface InitOptions {
   dtype?: DType;
   device?: Device;
+  /**
+   * 'empty' leaves parameters uninitialised, for a model whose every weight a checkpoint is about to
+   * replace: no time spent on random init, and no memory touched until the real weights arrive.
+   */
+  init?: 'random' | 'empty';
 }
 
 /** Uniform in [−bound, bound): PyTorch's default Linear/Embedding-style init with bound 1/√fan_in. */
-function uniform(shape: number[], bound: number, o: InitOptions): Tensor {
+export function uniformInit(shape: number[], bound: number, o: InitOptions): Tensor {
+  if (o.init === 'empty') return Tensor.empty(shape, o.dtype ?? 'f32', o.device ?? 'cpu');
   return tidy(() => Tensor.rand(shape, o.dtype ?? 'f32', o.device ?? 'cpu').mul(2 * bound).sub(bound));
 }
 
@@ -172,8 +178,8 @@ export class Linear extends Module {
   ) {
     super();
     const bound = 1 / Math.sqrt(inFeatures);
-    this.param('weight', uniform([outFeatures, inFeatures], bound, o));
-    if (bias) this.param('bias', uniform([outFeatures], bound, o));
+    this.param('weight', uniformInit([outFeatures, inFeatures], bound, o));
+    if (bias) this.param('bias', uniformInit([outFeatures], bound, o));
   }
   // Parameters may be replaced by setParameter, so they are always read back by name.
   get weight(): Tensor {
@@ -195,7 +201,9 @@ export class Embedding extends Module {
     o: InitOptions = {},
   ) {
     super();
-    this.param('weight', noGrad(() => tidy(() => Tensor.randn([numEmbeddings, dim], o.dtype ?? 'f32', o.device ?? 'cpu'))));
+    const dt = o.dtype ?? 'f32';
+    const dev = o.device ?? 'cpu';
+    this.param('weight', o.init === 'empty' ? Tensor.empty([numEmbeddings, dim], dt, dev) : noGrad(() => tidy(() => Tensor.randn([numEmbeddings, dim], dt, dev))));
   }
   get weight(): Tensor {
     return this.ownParameter('weight')!;

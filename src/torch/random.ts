@@ -3,18 +3,21 @@
  * @module
  */
 import { native } from './native.ts';
-import { Tensor } from './tensor.ts';
+import { Tensor, type Device } from './tensor.ts';
 
 export function manualSeed(seed: number): void {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`lion.manualSeed: seed must be a non-negative integer, got ${seed}`);
   native().manualSeed(seed);
 }
 
-/** The CPU generator's full state as a u8 tensor (save it in a checkpoint). */
-export function getRngState(): Tensor {
-  return new Tensor(native().rngState());
+/**
+ * A device's default generator state as a u8 tensor on the CPU (save it in a checkpoint): the CPU's
+ * Mersenne Twister by default, or a GPU's Philox seed and offset for 'cuda:i'.
+ */
+export function getRngState(device: Device = 'cpu'): Tensor {
+  return new Tensor(native().rngState(device));
 }
 
-export function setRngState(state: Tensor): void {
-  native().setRngState(state.handle);
+export function setRngState(state: Tensor, device: Device = 'cpu'): void {
+  native().setRngState(state.handle, device);
 }

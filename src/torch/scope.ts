@@ -66,11 +66,26 @@ export function noGrad<T>(fn: () => T): T {
 export function autocast<T>(dtype: 'bf16' | 'f16', fn: () => T, device: 'cpu' | 'cuda' = 'cpu'): T {
   const n = native();
   const prev = n.setAutocast(device, true, dtypeCode(dtype), true);
+  const outer = autocastStack;
+  autocastStack = { dtype, device };
   try {
     return fn();
   } finally {
+    autocastStack = outer;
     n.setAutocast(device, prev, dtypeCode(dtype), false);
   }
+}
+
+/** The autocast a computation runs under, so that a later recomputation (activation checkpointing) can run under the same. */
+export interface AutocastState {
+  dtype: 'bf16' | 'f16';
+  device: 'cpu' | 'cuda';
+}
+let autocastStack: AutocastState | null = null;
+
+/** The innermost autocast() scope's setting, or null outside any. */
+export function currentAutocast(): AutocastState | null {
+  return autocastStack;
 }
 
 /** Runs `fn` with gradient recording on, restoring the previous mode. */

@@ -70,12 +70,16 @@ export class Tensor {
 
   // ---- construction -------------------------------------------------------------------------------
 
-  /** A tensor copied from a typed array (or plain numbers for f32/f64/i32/u8) with the given shape. */
+  /**
+   * A tensor copied from a typed array (or plain numbers for f32/f64/i32/u8) with the given shape,
+   * placed on `device` and, when `as` is given, converted to that dtype in the same single copy.
+   */
   static from<D extends DType = 'f32'>(
     data: TypedArrayOf[D] | readonly number[],
     shape?: readonly number[],
     dtype?: D,
     device: Device = 'cpu',
+    as?: DType,
   ): Tensor {
     const dt: DType = dtype ?? inferDtype(data);
     const arr = Array.isArray(data) ? toTypedArray(data as readonly number[], dt) : (data as AnyTypedArray);
@@ -84,13 +88,17 @@ export class Tensor {
     if (arr.byteLength !== shp.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[dt]) {
       throw new Error(`lion.from: ${n} elements of ${dt} do not fill shape [${shp.join(', ')}]`);
     }
-    return new Tensor(native().fromBuffer(arr, dtypeCode(dt), shp, device));
+    return new Tensor(native().fromBuffer(arr, dtypeCode(dt), shp, device, as === undefined ? undefined : dtypeCode(as)));
   }
   static scalar(value: number, dtype: DType = 'f32', device: Device = 'cpu'): Tensor {
     return new Tensor(native().full([], value, dtypeCode(dtype), device));
   }
   static zeros(shape: readonly number[], dtype: DType = 'f32', device: Device = 'cpu'): Tensor {
     return new Tensor(native().zeros([...shape], dtypeCode(dtype), device));
+  }
+  /** Uninitialised values: only for tensors that are overwritten before they are read. */
+  static empty(shape: readonly number[], dtype: DType = 'f32', device: Device = 'cpu'): Tensor {
+    return new Tensor(native().empty([...shape], dtypeCode(dtype), device));
   }
   static ones(shape: readonly number[], dtype: DType = 'f32', device: Device = 'cpu'): Tensor {
     return new Tensor(native().ones([...shape], dtypeCode(dtype), device));

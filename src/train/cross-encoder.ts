@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Linear, Tensor, crossEntropy, manualSeed, noGrad, tidy } from '../torch/index.ts';
+import { Linear, Tensor, crossEntropy, manualSeed, noGrad, tidy, type DType, type Device } from '../torch/index.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import { padLeft } from '../text/tokenizer.ts';
 import type { LlamaForCausalLM } from '../model/llama.ts';
@@ -37,7 +37,8 @@ export class CrossEncoder {
     readonly tokenizer: Tokenizer,
     readonly o: { maxLength: number; mode: AttentionMode },
   ) {
-    this.head = new Linear(model.model.sizes.d, 1, { bias: false });
+    // The head trains in f32 on the model's device, whatever dtype the backbone is held in.
+    this.head = new Linear(model.model.sizes.d, 1, { bias: false, device: model.device });
   }
 
   /** Token ids of one pair: BOS, the pair's text cut to fit, then EOS (the position that is scored). */
@@ -50,11 +51,13 @@ export class CrossEncoder {
   scores(pairs: readonly (readonly [string, string])[]): { scores: Tensor; padded: number; seqLen: number } {
     const b = padLeft(pairs.map(([q, d]) => this.pairIds(q, d)), this.tokenizer.padId);
     return tidy(() => {
-      const ids = Tensor.from(BigInt64Array.from(b.ids, (v) => BigInt(v)), [b.batch, b.seqLen], 'i64');
-      const mask = Tensor.from(Int32Array.from(b.attentionMask), [b.batch, b.seqLen], 'i32');
+      const device = this.model.device;
+      const ids = Tensor.from(BigInt64Array.from(b.ids, (v) => BigInt(v)), [b.batch, b.seqLen], 'i64', device);
+      const mask = Tensor.from(Int32Array.from(b.attentionMask), [b.batch, b.seqLen], 'i32', device);
       const h = this.model.model.forward(ids, mask, this.o.mode); // [N, T, d]
       // Left padding puts every pair's EOS at the last position.
-      const last = h.narrow(1, b.seqLen - 1, 1).squeeze(1); // [N, d]
+      let last = h.narrow(1, b.seqLen - 1, 1).squeeze(1); // [N, d]
+      if (last.dtype !== this.head.weight.dtype) last = last.to(this.head.weight.dtype);
       return { scores: this.head.forward(last).squeeze(1), padded: b.batch * b.seqLen, seqLen: b.seqLen };
     });
   }
@@ -80,7 +83,7 @@ export class CrossEncoder {
     const f = SafetensorsFile.open(path.join(dir, SCORE_FILE));
     const raw = readAll(f).get('score.weight');
     if (!raw) throw new Error(`lion: ${f.path} has no 'score.weight'`);
-    this.head.setParameter('weight', rawToTensor(raw, `${f.path}:score.weight`));
+    this.head.setParameter('weight', rawToTensor(raw, `${f.path}:score.weight`, { dtype: 'f32', device: this.model.device }));
   }
 
   dispose(): void {
@@ -89,13 +92,13 @@ export class CrossEncoder {
 }
 
 /** Loads a trained cross-encoder folder (its export: an HF model or adapter, plus score.safetensors). */
-export function loadCrossEncoder(dir: string, base?: string): CrossEncoder {
+export function loadCrossEncoder(dir: string, base?: string, run: { device?: Device; dtype?: DType } = {}): CrossEncoder {
   const file = path.join(dir, SCORE_FILE);
   if (!existsSync(file)) throw new Error(`lion: ${dir} is not a cross-encoder (no ${SCORE_FILE}); hint: train one with 'lion train-reranker'`);
   const meta = SafetensorsFile.open(file).metadata ?? {};
   const isAdapter = existsSync(path.join(dir, 'adapter_config.json'));
   if (isAdapter && !base) throw new Error(`lion: ${dir} holds a LoRA adapter; hint: pass the base model it was trained on`);
-  const b = loadBackbone({ model: isAdapter ? base! : dir, adapter: isAdapter ? dir : undefined, paradigm: 'dense' });
+  const b = loadBackbone({ model: isAdapter ? base! : dir, adapter: isAdapter ? dir : undefined, paradigm: 'dense', device: run.device, dtype: run.dtype });
   const ce = new CrossEncoder(b.model, b.tokenizer, { maxLength: Number(meta.maxLength ?? 256), mode: (meta.mode as AttentionMode) ?? 'bidirectional' });
   ce.loadHead(dir);
   return ce;
@@ -116,12 +119,17 @@ export interface RerankerTrainOptions {
   seed?: number;
   saveEvery?: number;
   maxSeconds?: number;
+  device?: Device;
+  /** Weight dtype of the backbone (LoRA and the score head stay f32). */
+  dtype?: DType;
+  gradCheckpointing?: boolean;
 }
 
 /** Trains a cross-encoder: listwise cross-entropy over [positive, n negatives] per query. */
 export function trainReranker(o: RerankerTrainOptions): LoopSummary {
   manualSeed(o.seed ?? 0);
-  const b = loadBackbone({ model: o.model, paradigm: 'dense' });
+  const b = loadBackbone({ model: o.model, paradigm: 'dense', device: o.device, dtype: o.dtype });
+  b.model.model.gradientCheckpointing = o.gradCheckpointing ?? false;
   const ce = new CrossEncoder(b.model, b.tokenizer, { maxLength: o.maxLength ?? 256, mode: o.mode ?? 'bidirectional' });
   try {
     let params: [string, Tensor][];
@@ -149,7 +157,7 @@ export function trainReranker(o: RerankerTrainOptions): LoopSummary {
         return tidy(() => {
           const s = ce.scores(pairs);
           const logits = s.scores.reshape([idx.length, 1 + n]); // [B, 1+n], the positive first
-          const loss = crossEntropy(logits, Tensor.zeros([idx.length], 'i64'));
+          const loss = crossEntropy(logits, Tensor.zeros([idx.length], 'i64', logits.device));
           return { loss, tokens: s.padded, flops: s.padded * fpt(s.seqLen) };
         });
       },
@@ -169,6 +177,7 @@ export function trainReranker(o: RerankerTrainOptions): LoopSummary {
       clip: 1,
       saveEvery: o.saveEvery ?? Math.max(1, Math.ceil(o.steps / 4)),
       maxSeconds: o.maxSeconds,
+      device: b.model.device,
       config: { task: 'reranker', identity: { model: pathIdentity(o.model), examples: textsIdentity(o.examples.map((e) => JSON.stringify(e))) }, warmupRatio: o.warmupRatio ?? null, steps: o.steps, batchSize: o.batchSize, negatives: n, lr: o.lr, maxLength: o.maxLength ?? 256, mode: o.mode ?? 'bidirectional', full: o.full ?? false, seed },
       printEvery: 25,
     });

@@ -3,7 +3,7 @@
  * scratch) and MNTP (spec §2: bidirectional attention, masked tokens predicted from position t−1).
  * @module
  */
-import { Tensor, crossEntropy, tidy } from '../torch/index.ts';
+import { Tensor, crossEntropy, tidy, type Device } from '../torch/index.ts';
 import type { LlamaForCausalLM } from '../model/llama.ts';
 import { flopsPerToken } from './budget.ts';
 import type { MicroResult, TrainTask } from './loop.ts';
@@ -41,7 +41,7 @@ function blockBatch(blocks: readonly Int32Array[], idx: number[]): { ids: Int32A
   return { ids, L };
 }
 
-const i64 = (a: Int32Array, shape: number[]): Tensor => Tensor.from(BigInt64Array.from(a, (v) => BigInt(v)), shape, 'i64');
+const i64 = (a: Int32Array, shape: number[], device: Device): Tensor => Tensor.from(BigInt64Array.from(a, (v) => BigInt(v)), shape, 'i64', device);
 
 abstract class BlockTask implements TrainTask {
   readonly params: [string, Tensor][];
@@ -81,8 +81,9 @@ abstract class BlockTask implements TrainTask {
 export class CausalLmTask extends BlockTask {
   protected lossOf(ids: Int32Array, B: number, L: number): Tensor {
     return tidy(() => {
-      const x = i64(ids, [B, L]);
-      return shiftedCrossEntropy(this.o.model.forward(x, Tensor.ones([B, L], 'i64'), 'causal'), x);
+      const device = this.o.model.device;
+      const x = i64(ids, [B, L], device);
+      return shiftedCrossEntropy(this.o.model.forward(x, Tensor.ones([B, L], 'i64', device), 'causal'), x);
     });
   }
 }
@@ -94,6 +95,7 @@ export class MntpTask extends BlockTask {
   }
   protected lossOf(ids: Int32Array, B: number, L: number, seed: number): Tensor {
     const { input, labels } = maskTokens(ids, this.masking, seed);
-    return tidy(() => shiftedCrossEntropy(this.o.model.forward(i64(input, [B, L]), Tensor.ones([B, L], 'i64'), 'bidirectional'), i64(labels, [B, L])));
+    const device = this.o.model.device;
+    return tidy(() => shiftedCrossEntropy(this.o.model.forward(i64(input, [B, L], device), Tensor.ones([B, L], 'i64', device), 'bidirectional'), i64(labels, [B, L], device)));
   }
 }

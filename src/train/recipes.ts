@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { manualSeed, type Tensor } from '../torch/index.ts';
+import { manualSeed, type DType, type Device, type Tensor } from '../torch/index.ts';
 import { readTrainingExamples } from '../data/training.ts';
 import type { TrainingExample } from '../data/training.ts';
 import { Encoder, type Paradigm } from '../model/encoder.ts';
@@ -43,12 +43,28 @@ export interface CommonTrainOptions {
   autocast?: 'bf16';
   tuning: Tuning;
   printEvery?: number;
+  /** Where the model trains; weights, inputs, LoRA weights, optimizer state and RNG live there. */
+  device?: Device;
+  /** dtype of the (frozen) base weights; LoRA weights and AdamW's moments stay f32. Default f32. */
+  dtype?: DType;
+  /** Recompute each decoder layer in the backward pass instead of keeping its activations. */
+  gradCheckpointing?: boolean;
+}
+
+/** The backbone a training recipe starts from, on its device and in its dtype. */
+function loadForTraining(o: CommonTrainOptions, paradigm: Paradigm | 'lm'): Backbone {
+  const b = loadBackbone({ model: o.model, adapter: o.adapter, paradigm, device: o.device, dtype: o.dtype });
+  b.model.model.gradientCheckpointing = o.gradCheckpointing ?? false;
+  return b;
 }
 
 /** Makes the parameters that should train trainable (and only those); returns them with names. */
 function trainable(b: Backbone, tuning: Tuning): [string, Tensor][] {
   if (tuning.kind === 'full') {
     if (b.adapter) throw new Error('lion: full fine-tuning with an adapter: merge the adapter into the model first, or train the adapter (LoRA)');
+    // AdamW's moments and updates in 8-bit-mantissa weights would stall training: train f32 weights
+    // under --bf16 autocast instead (the paper's recipe).
+    if (b.model.dtype !== 'f32' && b.model.dtype !== 'f64') throw new Error(`lion: full fine-tuning of ${b.model.dtype} weights; hint: load f32 weights (--dtype f32) and add --bf16 for bf16 compute, or train LoRA over the ${b.model.dtype} base`);
     const all = b.model.namedParameters();
     for (const [, p] of all) p.requiresGrad_(true);
     return all;
@@ -71,7 +87,8 @@ function exporter(b: Backbone, tuning: Tuning, layout: 'sparse' | 'dense'): (dir
  * Options that only decide when to stop, save, validate or print, or where to write: free to change
  * when a run is resumed (the loop records its own optimisation settings beside the rest).
  */
-const RESUME_FREE = new Set(['output', 'saveEvery', 'validateEvery', 'flopsBudget', 'maxSeconds', 'printEvery', 'log', 'validation']);
+// gradCheckpointing changes memory and time only: the recomputed layers replay the same RNG draws.
+const RESUME_FREE = new Set(['output', 'saveEvery', 'validateEvery', 'flopsBudget', 'maxSeconds', 'printEvery', 'log', 'validation', 'gradCheckpointing']);
 /** Inputs recorded by identity (size and hashes), not by value or path. */
 const INPUTS = new Set(['model', 'adapter', 'texts', 'examples', 'corpus', 'trainFile']);
 
@@ -104,6 +121,7 @@ function loopConfig(o: CommonTrainOptions, config: Record<string, unknown>) {
     flopsBudget: o.flopsBudget,
     maxSeconds: o.maxSeconds,
     autocast: o.autocast,
+    device: o.device,
     config: o.autocast ? { ...config, autocast: o.autocast } : config,
     printEvery: o.printEvery,
   };
@@ -129,7 +147,7 @@ function lmBlocks(b: Backbone, o: LmTrainOptions): { train: Int32Array[]; val: I
 export function pretrain(o: LmTrainOptions): LoopSummary {
   // libtorch seeds its generator differently in every process: seed before anything is initialised.
   manualSeed(o.seed ?? 0);
-  const b = loadBackbone({ model: o.model, adapter: o.adapter, paradigm: 'lm' });
+  const b = loadForTraining(o, 'lm');
   try {
     const params = trainable(b, o.tuning);
     const { train, val } = lmBlocks(b, o);
@@ -149,7 +167,7 @@ export interface MntpOptions extends LmTrainOptions {
 /** MNTP adaptation (spec §2): bidirectional attention, 20% masking with 80/10/10, LoRA r16/α32 by default. */
 export function mntp(o: MntpOptions): LoopSummary {
   manualSeed(o.seed ?? 0);
-  const b = loadBackbone({ model: o.model, adapter: o.adapter, paradigm: 'lm' });
+  const b = loadForTraining(o, 'lm');
   try {
     const params = trainable(b, o.tuning);
     const maskText = o.maskToken ?? '_';
@@ -194,7 +212,7 @@ export async function trainRetriever(o: RetrieverTrainOptions): Promise<LoopSumm
   const skippedTotal = skipped.noPositive + skipped.fewNegatives + skipped.noTeacher;
   if (skippedTotal) (o.log ?? console.error)(`lion train: skipped ${skippedTotal} of ${o.examples.length} examples (${skipped.noPositive} without a positive, ${skipped.fewNegatives} with fewer than ${o.negatives} negatives, ${skipped.noTeacher} without teacher scores), as the paper's pipeline does`);
   manualSeed(o.seed ?? 0);
-  const b = loadBackbone({ model: o.model, adapter: o.adapter, paradigm: o.paradigm });
+  const b = loadForTraining(o, o.paradigm);
   try {
     const params = trainable(b, o.tuning);
     const maxLength = o.maxLength ?? { query: 64, doc: 128 };

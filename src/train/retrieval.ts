@@ -115,8 +115,9 @@ export class RetrievalTask implements TrainTask {
   #encode(texts: string[], maxLength: number): { reps: Tensor; padded: number; seqLen: number } {
     const b = this.o.tokenizer.encodeBatch(texts, maxLength);
     return tidy(() => {
-      const ids = Tensor.from(BigInt64Array.from(b.ids, (v) => BigInt(v)), [b.batch, b.seqLen], 'i64');
-      const mask = Tensor.from(Int32Array.from(b.attentionMask), [b.batch, b.seqLen], 'i32');
+      const device = this.o.model.device;
+      const ids = Tensor.from(BigInt64Array.from(b.ids, (v) => BigInt(v)), [b.batch, b.seqLen], 'i64', device);
+      const mask = Tensor.from(Int32Array.from(b.attentionMask), [b.batch, b.seqLen], 'i32', device);
       const h = this.o.model.model.forward(ids, mask, 'bidirectional');
       const reps = this.o.paradigm === 'sparse' ? sparseHead(h, mask, this.o.model.lmHeadWeight) : denseHead(h, mask);
       return { reps, padded: b.batch * b.seqLen, seqLen: b.seqLen };
@@ -131,6 +132,7 @@ export class RetrievalTask implements TrainTask {
     // Negatives: n sampled without replacement each time an example is read (KD: one), seeded by (u, i).
     const n = o.objective === 'kd' ? 1 : o.negatives;
     const negIdx = exs.map((e, i) => sampleWithoutReplacement(e.negatives.map((_, j) => j), n, mixSeed(o.seed, 3, u, i)));
+    const device = o.model.device;
     return tidy(() => {
       const q = this.#encode(exs.map((e) => e.query), o.maxLength.query);
       const docTexts = [...exs.map((e) => e.positive), ...exs.flatMap((e, i) => negIdx[i]!.map((j) => e.negatives[j]!))];
@@ -140,8 +142,8 @@ export class RetrievalTask implements TrainTask {
       if (o.objective === 'kd') {
         const pos = d.reps.narrow(0, 0, B);
         const neg = d.reps.narrow(0, B, B);
-        const tPos = Tensor.from(exs.map((e) => e.positiveScore!), [B]);
-        const tNeg = Tensor.from(exs.map((e, i) => e.negativeScores![negIdx[i]![0]!]!), [B]);
+        const tPos = Tensor.from(exs.map((e) => e.positiveScore!), [B], 'f32', device);
+        const tNeg = Tensor.from(exs.map((e, i) => e.negativeScores![negIdx[i]![0]!]!), [B], 'f32', device);
         loss = marginMseLoss(q.reps.mul(pos).sum(1), q.reps.mul(neg).sum(1), tPos, tNeg, this.#T);
       } else {
         const cl = contrastiveLoss(q.reps, d.reps, this.#T);
@@ -155,8 +157,8 @@ export class RetrievalTask implements TrainTask {
             return k === 0 ? i : B + i * n + (k - 1);
           });
           const scores = q.reps.matmul(d.reps.T); // [B, C]
-          const student = scores.gather(1, Tensor.from(BigInt64Array.from(own, (v) => BigInt(v)), [B, 1 + n], 'i64'));
-          const teacher = Tensor.from(exs.flatMap((e, i) => [e.positiveScore!, ...negIdx[i]!.map((j) => e.negativeScores![j]!)]), [B, 1 + n]);
+          const student = scores.gather(1, Tensor.from(BigInt64Array.from(own, (v) => BigInt(v)), [B, 1 + n], 'i64', device));
+          const teacher = Tensor.from(exs.flatMap((e, i) => [e.positiveScore!, ...negIdx[i]!.map((j) => e.negativeScores![j]!)]), [B, 1 + n], 'f32', device);
           const kl = klLoss(student, teacher, this.#T);
           metrics.kl = kl.item();
           loss = cl.mul(0.5).add(kl.mul(0.5));

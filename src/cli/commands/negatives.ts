@@ -17,7 +17,7 @@ import { exactRun } from '../../train/evaluate-model.ts';
 import { examplesFromRun } from '../../lexical/mining.ts';
 import { attachFileScores, bm25Teacher, fileTeacherScores, scoreExamples } from '../../train/teacher.ts';
 import type { Doc } from '../../data/types.ts';
-import { nonNegativeInt, positiveInt } from '../flags.ts';
+import { BF16_INFERENCE_HELP, nonNegativeInt, placement, positiveInt, withPlacement, type PlacementFlags } from '../flags.ts';
 import { progress } from '../progress.ts';
 
 async function loadDocs(spec: string): Promise<Doc[]> {
@@ -27,7 +27,7 @@ async function loadDocs(spec: string): Promise<Doc[]> {
 }
 
 export function register(program: Command): void {
-  program
+  const mine = program
     .command('mine-negatives')
     .description('hard negatives from BM25 top-k minus the positives; writes {question, pos_pid, neg_pids} lines')
     .requiredOption('--corpus <file|id>', 'documents')
@@ -40,8 +40,10 @@ export function register(program: Command): void {
     .option('--rel-level <n>', 'minimum grade of a positive', '1')
     .option('--model <dir>', 'mine with a trained Lion model instead of BM25 (exact search over the corpus)')
     .option('--adapter <dir>', 'PEFT adapter for --model')
-    .addOption(new Option('--paradigm <p>', 'the model\'s paradigm').choices(['sparse', 'dense']).default('sparse'))
-    .action(async (f: { corpus: string; queries: string; qrels: string; output: string; depth: string; skip: string; count: string; relLevel: string; model?: string; adapter?: string; paradigm: 'sparse' | 'dense' }) => {
+    .addOption(new Option('--paradigm <p>', 'the model\'s paradigm').choices(['sparse', 'dense']).default('sparse'));
+  withPlacement(mine, { what: '--model' })
+    .option('--bf16', `with --model: ${BF16_INFERENCE_HELP}`)
+    .action(async (f: PlacementFlags & { corpus: string; queries: string; qrels: string; output: string; depth: string; skip: string; count: string; relLevel: string; model?: string; adapter?: string; paradigm: 'sparse' | 'dense'; bf16?: boolean }) => {
       const opts = {
         depth: positiveInt('mine-negatives', '--depth', f.depth),
         skip: nonNegativeInt('mine-negatives', '--skip', f.skip),
@@ -53,9 +55,9 @@ export function register(program: Command): void {
       let examples: TrainingExample[];
       if (f.model) {
         const docs = await loadDocs(f.corpus);
-        const b = loadBackbone({ model: f.model, adapter: f.adapter, paradigm: f.paradigm });
+        const b = loadBackbone({ model: f.model, adapter: f.adapter, paradigm: f.paradigm, ...placement('mine-negatives', f) });
         try {
-          const run = exactRun(new Encoder(b.model, b.tokenizer, { paradigm: f.paradigm }), queries, docTexts(docs), opts.depth);
+          const run = exactRun(new Encoder(b.model, b.tokenizer, { paradigm: f.paradigm, autocast: f.bf16 ? 'bf16' : undefined }), queries, docTexts(docs), opts.depth);
           examples = examplesFromRun(run, queries, qrels, opts);
         } finally {
           b.model.dispose();
@@ -67,7 +69,7 @@ export function register(program: Command): void {
       console.error(`lion mine-negatives: ${examples.length} examples -> ${f.output}`);
     });
 
-  program
+  const teacher = program
     .command('teacher')
     .description('add teacher scores to a training file: from a KD scores file or from BM25; writes CL+KD or KD lines')
     .requiredOption('--train <file>', 'training examples (e.g. from mine-negatives)')
@@ -75,8 +77,9 @@ export function register(program: Command): void {
     .option('--base <dir>', 'base model of a LoRA cross-encoder')
     .option('--corpus <file|id>', 'documents the examples refer to (needed for bm25)')
     .requiredOption('--output <file>', 'file to write (- for stdout)')
-    .addOption(new Option('--format <f>', 'cl-kd: {question, pos_pid, neg_pids, pos_score, neg_scores}; kd: {query, docids, scores}; text: {query, pos, neg, pos_scores, neg_scores} (default: cl-kd for examples with ids, text for examples with texts)').choices(['cl-kd', 'kd', 'text']))
-    .action(async (f: { train: string; from: string; corpus?: string; base?: string; output: string; format?: 'cl-kd' | 'kd' | 'text' }) => {
+    .addOption(new Option('--format <f>', 'cl-kd: {question, pos_pid, neg_pids, pos_score, neg_scores}; kd: {query, docids, scores}; text: {query, pos, neg, pos_scores, neg_scores} (default: cl-kd for examples with ids, text for examples with texts)').choices(['cl-kd', 'kd', 'text']));
+  withPlacement(teacher, { what: 'cross-encoder' })
+    .action(async (f: PlacementFlags & { train: string; from: string; corpus?: string; base?: string; output: string; format?: 'cl-kd' | 'kd' | 'text' }) => {
       const examples = await loadExamples(f.train);
       let scored: TrainingExample[];
       if (f.from === 'bm25') {
@@ -90,7 +93,7 @@ export function register(program: Command): void {
       } else if (f.from.startsWith('cross-encoder:')) {
         // Examples that carry their texts need no corpus; ids are looked up in --corpus.
         const corpus = f.corpus ? await corpusTextsFrom(f.corpus) : new Map<string, string>();
-        const ce = loadCrossEncoder(f.from.slice('cross-encoder:'.length), f.base);
+        const ce = loadCrossEncoder(f.from.slice('cross-encoder:'.length), f.base, placement('teacher', f));
         const bar = progress(examples.length, 'examples', 'teacher');
         try {
           scored = scoreExamples(examples, corpus, ce.teacher(), (n) => bar.update(n));

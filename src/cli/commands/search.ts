@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { positiveInt } from '../flags.ts';
+import { BF16_INFERENCE_HELP, placement, positiveInt, withPlacement } from '../flags.ts';
 import { openIndex, searchIndex } from '../../index/search.ts';
 import { SPARSE_ALGORITHMS, type SparseAlgorithm } from '../../index/sparse/index.ts';
 import { VectorFile } from '../../index/vectors.ts';
@@ -31,6 +31,10 @@ export interface SearchFlags {
   modelId?: string;
   maxLength?: string;
   batchSize: string;
+  /** With --model: where it runs and its weight dtype. */
+  device?: string;
+  dtype?: string;
+  bf16?: boolean;
 }
 
 /** Query texts: a JSONL / TSV file or a registered dataset's queries. */
@@ -76,6 +80,7 @@ export async function runSearch(f: SearchFlags): Promise<{ run: Run; seconds: nu
       'query',
       positiveInt('search', '--batch-size', f.batchSize),
       f.maxLength ? positiveInt('search', '--max-length', f.maxLength) : undefined,
+      { ...placement('search', f), autocast: f.bf16 ? 'bf16' : undefined },
     );
     try {
       const texts = await queryTexts(f.queries!);
@@ -103,7 +108,7 @@ export async function runSearch(f: SearchFlags): Promise<{ run: Run; seconds: nu
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('search')
     .description('search an index with query vectors (or query texts and a model) and write a TREC run')
     .requiredOption('--index <dir>', 'index folder from lion index')
@@ -124,7 +129,9 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'with --model: texts per forward pass', '32')
     .option('--max-length <n>', 'with --model: maximum query tokens including BOS')
     .option('--tag <name>', 'run tag (last column)', 'lion')
-    .requiredOption('--output <file>', 'TREC run: qid Q0 docid rank score tag (- for stdout)')
+    .requiredOption('--output <file>', 'TREC run: qid Q0 docid rank score tag (- for stdout)');
+  withPlacement(cmd, { what: '--model' })
+    .option('--bf16', `with --model: ${BF16_INFERENCE_HELP}`)
     .action(async (f: SearchFlags) => {
       const r = await runSearch(f);
       console.error(

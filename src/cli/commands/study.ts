@@ -14,7 +14,7 @@ import { runStudy } from '../../study/runner.ts';
 import { renderTable } from '../../study/report/table.ts';
 import { parseFlops } from '../../train/budget.ts';
 import { setNumThreads } from '../../torch/index.ts';
-import { positiveInt } from '../flags.ts';
+import { placement, positiveInt, withPlacement } from '../flags.ts';
 import os from 'node:os';
 
 interface Flags {
@@ -27,10 +27,13 @@ interface Flags {
   jobs?: string;
   onlyCell?: string;
   config?: string;
+  device?: string;
+  dtype?: string;
+  gradCheckpointing?: boolean;
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('study')
     .description("run the paper's scaling grid (sizes × sparse/dense × CL/KD/CL+KD at a fixed budget), print its table and write the report")
     .option('--preset <name>', 'demo (2 nano sizes, ~20 min on 2 cores), nano (3 sizes), paper (spec hyper-parameters, needs --backbone)', 'demo')
@@ -41,12 +44,14 @@ export function register(program: Command): void {
     .option('--no-report', 'skip the HTML report')
     .option('--threads <n>', 'libtorch intra-op threads (default: 1 for nano backbones, all cores for --backbone)')
     .option('--jobs <n>', 'grid cells trained at once, each in its own process (default: the cores, for nano backbones)')
-    .addOption(new Option('--only-cell <name>', 'run one grid cell of an existing study folder (used by --jobs)').hideHelp())
+    .addOption(new Option('--only-cell <name>', 'run one grid cell of an existing study folder (used by --jobs)').hideHelp());
+  withPlacement(cmd, { training: true })
     .action(async (f: Flags) => {
       // A child started by --jobs runs exactly its parent's configuration.
       const frozen = path.join(f.output, 'config.json');
       const config = f.onlyCell ? (JSON.parse(readFileSync(frozen, 'utf8')) as StudyConfig) : { ...presetConfig(f.preset), ...(f.config ? (JSON.parse(readFileSync(f.config, 'utf8')) as Partial<StudyConfig>) : {}) };
       if (f.backbone) config.backbones = f.backbone.split(',').map((s) => s.trim()).filter(Boolean);
+      if (!f.onlyCell) config.run = { ...placement('study', f), gradCheckpointing: f.gradCheckpointing ?? false };
       if (f.preset === 'paper' && !config.backbones?.length) throw new Error("lion study: the paper preset needs --backbone DIR,DIR,DIR (local Llama-3 folders); hint: use --preset nano on a CPU");
       if (f.budget) config.finetune.flopsPerCell = parseFlops(f.budget);
       // Offline by default beside ../shared/data, as CI and the demo run.
