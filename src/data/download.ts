@@ -11,6 +11,8 @@ import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { Transform } from 'node:stream';
+import { EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 
 /** What a file must hash to. Either or both; with neither, the download is not verified. */
 export interface Checksums {
@@ -29,6 +31,25 @@ export interface DownloadOptions extends Checksums {
   headers?: Record<string, string>;
   /** Wait before retry n is `backoffMs * n` (default 500). */
   backoffMs?: number;
+  /** The partial file (default `<dest>.part`; the Hugging Face cache uses `<blob>.incomplete`). */
+  part?: string;
+  /** Bytes written so far (resumed bytes included) and the total when known, after each chunk. */
+  onProgress?: (bytes: number, total: number | undefined) => void;
+}
+
+let proxy: { key: string; agent: Dispatcher } | null = null;
+
+/**
+ * fetch() that honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case) as curl and Python do;
+ * Node's built-in fetch ignores them. Without a proxy variable this is the built-in fetch.
+ */
+export function httpFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  const env = process.env;
+  const vars = [env.HTTPS_PROXY, env.https_proxy, env.HTTP_PROXY, env.http_proxy];
+  if (!vars.some(Boolean)) return fetch(url, init);
+  const key = [...vars, env.NO_PROXY, env.no_proxy].join('|');
+  if (proxy?.key !== key) proxy = { key, agent: new EnvHttpProxyAgent() };
+  return undiciFetch(url, { ...(init as object), dispatcher: proxy.agent }) as unknown as Promise<Response>;
 }
 
 /** Raised when a finished download does not hash to the expected value. */
@@ -95,7 +116,7 @@ function totalSize(res: Response, offset: number): number | undefined {
 export async function downloadFile(url: string, dest: string, opts: DownloadOptions = {}): Promise<void> {
   if ((await sizeOf(dest)) > 0) return;
   await mkdir(dirname(dest), { recursive: true });
-  const part = `${dest}.part`;
+  const part = opts.part ?? `${dest}.part`;
   const retries = opts.retries ?? 5;
   const log = opts.log ?? (() => {});
   for (let attempt = 0; ; attempt++) {
@@ -108,7 +129,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
     try {
       const headers: Record<string, string> = { ...opts.headers };
       if (have > 0) headers['range'] = `bytes=${have}-`;
-      const res = await fetch(url, { headers });
+      const res = await httpFetch(url, { headers });
       if (res.status === 416 && have > 0) break; // nothing left to send: the part is complete
       if (!res.ok || !res.body) throw new HttpStatusError(res.status, url);
       const append = res.status === 206;
@@ -116,8 +137,17 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
       const offset = append ? have : 0;
       const total = totalSize(res, offset);
       if (have > 0 && append) log(`${url}: resuming at byte ${have}${total ? ` of ${total}` : ''}`);
+      let bytes = offset;
+      const count = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          bytes += chunk.length;
+          opts.onProgress?.(bytes, total);
+          done(null, chunk);
+        },
+      });
       await pipeline(
         Readable.fromWeb(res.body as WebReadableStream<Uint8Array>),
+        count,
         createWriteStream(part, { flags: append ? 'a' : 'w' }),
       );
       const got = await sizeOf(part);
