@@ -107,7 +107,9 @@ export async function exportIndex(index: AnyIndex, path: string, opts: ExportOpt
       for (let b = 0; b < d.nDocBlocks; b++) {
         const docs = blockDocuments(d, b);
         for (let l = 0; l < docs.length; l++) {
-          const doc = (b << d.docBlockShift) + l;
+          // input numbering (a reordered index lists its documents in internal order, same ids and vectors)
+          const i = (b << d.docBlockShift) + l;
+          const doc = d.origDoc ? d.origDoc[i]! : i;
           const v = docs[l]!;
           let body = '';
           let qv = '';

@@ -35,6 +35,12 @@ export interface SyntheticOptions {
   topicShare?: number;
   /** Topic terms are drawn from Zipf ranks at or above this (the head is not topical); default 200. */
   topicMinRank?: number;
+  /**
+   * How topic terms are drawn: 'zipf' (default) from the background law, so they are mostly frequent
+   * mid-head terms; 'uniform' uniformly over all ranks at or above topicMinRank, so topics reach across
+   * the whole vocabulary (mostly rare terms, as in real topical text).
+   */
+  topicSpread?: 'zipf' | 'uniform';
 }
 
 /** Draws sparse vectors with a given number of non-zeros from one seeded Zipf vocabulary. */
@@ -78,8 +84,9 @@ export class SyntheticSparse {
     const minRank = Math.min(opts.topicMinRank ?? 200, V - 1);
     for (let i = 0; i < T; i++) {
       const set = new Set<number>();
+      const uniform = opts.topicSpread === 'uniform';
       while (set.size < Math.min(nt, V - minRank)) {
-        const r = this.#rank();
+        const r = uniform ? minRank + Math.floor(this.#rand() * (V - minRank)) : this.#rank();
         if (r >= minRank) set.add(r);
       }
       // shuffled, so that a topic's favourite term is not always its most frequent background term

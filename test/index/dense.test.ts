@@ -90,3 +90,30 @@ test('half-precision conversion rounds to nearest even and keeps specials', () =
   assert.equal(fromHalf(toHalf(1e6)), Infinity);
   assert.ok(Number.isNaN(fromHalf(toHalf(NaN))));
 });
+
+test('ties across the k-th place go to the smaller doc number (selection inside libtorch and in JS)', async () => {
+  // small integer coordinates: many exactly equal inner products, all exact in float32
+  const t = rng(9);
+  const ints = Array.from({ length: 3000 }, () => Float32Array.from({ length: D }, () => Math.floor(t() * 3) - 1));
+  const dir = join(tmp(), 'ties');
+  await buildDenseIndex(
+    dir,
+    ints.map((v, i) => ({ id: `d${i}`, vector: v })),
+    { dtype: 'f32' },
+  );
+  const idx = DenseIndex.load(dir);
+  const qs = Array.from({ length: 8 }, () => Float32Array.from({ length: D }, () => Math.floor(t() * 3) - 1));
+  let tied = 0;
+  for (const k of [1, 7, 50]) {
+    for (const backend of ['torch', 'js'] as const) {
+      const res = await idx.searchBatch(qs, k, { backend, blockRows: 512 });
+      res.forEach((got, qi) => {
+        const want = brute(qs[qi]!, k, ints);
+        assert.deepEqual(Array.from(got.docs), want.docs, `${backend} k=${k} q=${qi}`);
+        if (want.scores.filter((s) => s === want.scores[k - 1]).length > 1) tied++;
+      });
+    }
+  }
+  assert.ok(tied > 0, 'the data must produce ties at the k-th place');
+  idx.close();
+});

@@ -144,16 +144,30 @@ export class DenseIndex {
       for (let start = 0; start < this.N; start += B) {
         const end = Math.min(this.N, start + B);
         const n = end - start;
-        const scores = tidy(() => {
+        const scores = tidy((): { all: Float32Array } | { v: Float32Array; i: BigInt64Array; S: TensorT } => {
           let D = all.narrow(0, start, n);
           if (this.dtype === 'f16') D = D.to('f32');
           else if (this.dtype === 'int8') {
             const x = D.to('f32');
             D = x.sub(x.ge(128).to('f32').mul(256)).mul(this.#scaleTensor!.narrow(0, start, n));
           }
-          return Q.matmul(D.transpose(0, 1)).contiguous().toArray() as Float32Array; // [nq, n]
+          const S = Q.matmul(D.transpose(0, 1)); // [nq, n]
+          // Selection inside libtorch: only k + 1 candidates per query cross into JavaScript instead of
+          // the whole block. The extra one tells whether ties cross the k-th place; such a row is then
+          // scanned whole so that ties still go to the smaller doc number.
+          const kk = Math.min(n, tops[0]!.k + 1);
+          if (kk === n) return { all: S.contiguous().toArray() as Float32Array };
+          const [v, i] = S.topk(kk, 1, true, true);
+          return { v: v.toArray() as Float32Array, i: i.toArray() as BigInt64Array, S };
         });
-        select(scores, nq, n, start, tops);
+        if ('all' in scores) select(scores.all, nq, n, start, tops);
+        else {
+          try {
+            selectTopk(scores.v, scores.i, scores.S, nq, n, start, tops, tidy);
+          } finally {
+            scores.S.dispose();
+          }
+        }
       }
     } finally {
       Q.dispose();
@@ -186,6 +200,40 @@ export class DenseIndex {
     this.#scaleTensor?.dispose();
     this.#docTensor = null;
     this.#scaleTensor = null;
+  }
+}
+
+/**
+ * Offers each query's top k + 1 of one block ([nq, k + 1] values and row numbers, best first) to its
+ * queue; a row whose k-th and (k+1)-th values tie is offered whole from the block's scores `S`.
+ */
+function selectTopk(
+  v: Float32Array,
+  idx: BigInt64Array,
+  S: TensorT,
+  nq: number,
+  n: number,
+  start: number,
+  tops: TopK[],
+  tidy: <T>(fn: () => T) => T,
+): void {
+  const kk = v.length / nq;
+  for (let j = 0; j < nq; j++) {
+    const top = tops[j]!;
+    const o = j * kk;
+    if (v[o + kk - 2] === v[o + kk - 1]) {
+      select(tidy(() => S.narrow(0, j, 1).contiguous().toArray() as Float32Array), 1, n, start, [top]);
+      continue;
+    }
+    for (let r = 0; r < kk - 1; r++) {
+      const sc = v[o + r]!;
+      if (!top.wouldEnter(sc, start + Number(idx[o + r]!))) {
+        // values come best first: an equal value with a larger row number may still follow
+        if (sc < top.threshold) break;
+        continue;
+      }
+      top.push(sc, start + Number(idx[o + r]!));
+    }
   }
 }
 

@@ -35,14 +35,26 @@ export function exhaustive(d: SparseIndexData, q: QuantQuery, k: number, s: Scra
     }
   }
   const top = new TopK(k);
-  // Ascending doc order: an equal score never displaces a held document, so `>` is the whole test.
   let th = 0;
   const N = d.N;
-  for (let doc = 0; doc < N; doc++) {
-    const v = acc[doc]!;
-    if (v > th) {
-      top.push(v, doc);
-      if (top.size === k) th = top.threshold;
+  const od = d.origDoc;
+  if (od === null) {
+    // Ascending doc order: an equal score never displaces a held document, so `>` is the whole test.
+    for (let doc = 0; doc < N; doc++) {
+      const v = acc[doc]!;
+      if (v > th) {
+        top.push(v, doc);
+        if (top.size === k) th = top.threshold;
+      }
+    }
+  } else {
+    // Reordered: input numbers arrive in no order, so an equal score may still enter (the queue decides).
+    for (let doc = 0; doc < N; doc++) {
+      const v = acc[doc]!;
+      if (v >= th && v > 0) {
+        top.push(v, od[doc]!);
+        if (top.size === k) th = top.threshold;
+      }
     }
   }
   acc.fill(0);

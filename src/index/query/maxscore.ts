@@ -31,6 +31,12 @@ export function maxscore(d: SparseIndexData, q: QuantQuery, k: number, _s: Scrat
   const bm = new Float64Array(m);
 
   const top = new TopK(k);
+  // Pruning drops documents whose bound is at or below `cut`. In input order that is the k-th score
+  // (an equal score never enters: ties go to the smaller number, seen first). In a reordered index a
+  // later document may hold a smaller input number, so only bounds strictly below the k-th score may
+  // go; scores are integers, so `cut` = k-th score − ½ says exactly that.
+  const od = d.origDoc;
+  const tieRoom = od === null ? 0 : 0.5;
   let th = -Infinity;
   let ne = 0;
   let cur = N;
@@ -67,9 +73,9 @@ export function maxscore(d: SparseIndexData, q: QuantQuery, k: number, _s: Scrat
       }
     }
     if (score > th && score > 0) {
-      top.push(score, cur);
+      top.push(score, od === null ? cur : od[cur]!);
       if (top.size === k) {
-        th = top.threshold;
+        th = top.threshold - tieRoom;
         let changed = false;
         while (ne < m && prefix[ne]! <= th) {
           ne++;

@@ -1,0 +1,101 @@
+/**
+ * Document reordering (BP) must be invisible in results: for random small collections, every
+ * algorithm returns the same input numbers and scores from a reordered index as from one in input
+ * order (ties included), and both equal the brute-force reference.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { buildSparseIndex } from '../../src/index/sparse/build.ts';
+import { SparseIndex, SPARSE_ALGORITHMS } from '../../src/index/sparse/index.ts';
+import { bisectOrder, invertPermutation } from '../../src/index/sparse/reorder.ts';
+import { SyntheticSparse } from '../../src/index/synthetic.ts';
+import type { SparseVector } from '../../src/index/types.ts';
+import { bruteForce, tmp } from './helpers.ts';
+
+/** A vector over `vocab` terms from integer weights (0 = absent), so that ties are common. */
+function vec(ws: number[]): SparseVector {
+  const idx: number[] = [];
+  const val: number[] = [];
+  ws.forEach((w, t) => {
+    if (w > 0) {
+      idx.push(t);
+      val.push(w);
+    }
+  });
+  return { indices: Uint32Array.from(idx), values: Float32Array.from(val) };
+}
+
+const VOCAB = 24;
+const weights = fc.array(fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 1, max: 4 })), {
+  minLength: VOCAB,
+  maxLength: VOCAB,
+});
+
+test('reordering never changes results: exhaustive, BMP and MaxScore, ids and scores, ties included', async () => {
+  const root = tmp();
+  let run = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(weights, { minLength: 1, maxLength: 90 }),
+      fc.array(weights, { minLength: 1, maxLength: 4 }),
+      fc.constantFrom(1, 2, 4, 8),
+      fc.constantFrom<8 | 16>(8, 16),
+      fc.integer({ min: 1, max: 30 }),
+      async (docW, queryW, docBlock, bits, k) => {
+        const docs = docW.map(vec);
+        const items = docs.map((v, i) => ({ id: `d${i}`, vector: v }));
+        const dir = join(root, String(run++));
+        const opts = { vocabSize: VOCAB, docBlock, bits, bpIterations: 4 };
+        await buildSparseIndex(join(dir, 'plain'), items, { ...opts, reorder: 'none' });
+        await buildSparseIndex(join(dir, 'bp'), items, { ...opts, reorder: 'bp' });
+        const plain = SparseIndex.load(join(dir, 'plain'));
+        const bp = SparseIndex.load(join(dir, 'bp'));
+        assert.equal(bp.manifest.sparse!.reorder, docs.length > 1 ? 'bp' : 'none');
+        for (const q of queryW.map(vec)) {
+          if (q.indices.length === 0) continue;
+          const want = bruteForce(docs, q, k, bits);
+          for (const algorithm of SPARSE_ALGORITHMS) {
+            const a = plain.searchRaw(q, k, { algorithm });
+            const b = bp.searchRaw(q, k, { algorithm });
+            assert.deepEqual(Array.from(b.docs), want.docs, `${algorithm}: ids`);
+            assert.deepEqual(Array.from(b.scores), Array.from(a.scores), `${algorithm}: scores`);
+            assert.deepEqual(Array.from(a.docs), want.docs, `${algorithm} (input order): ids`);
+            assert.deepEqual(
+              bp.search(q, k, { algorithm }).map((h) => h.docId),
+              want.docs.map((d) => `d${d}`),
+            );
+          }
+        }
+        // stored vectors come back under their input numbers
+        for (let i = 0; i < docs.length; i++)
+          assert.deepEqual(Array.from(bp.document(i).indices), Array.from(plain.document(i).indices));
+      },
+    ),
+    { numRuns: 40 },
+  );
+});
+
+test('BP returns a permutation and brings documents that share terms together', () => {
+  // two topics in alternating input order: BP must separate them into two contiguous halves
+  const gen = new SyntheticSparse({ vocabSize: 2000, topics: 2, topicShare: 0.9, topicMinRank: 0, seed: 3 });
+  const N = 512;
+  const docs = Array.from({ length: N }, (_, i) => gen.vector(30, i % 2));
+  const docStart = new Uint32Array(N + 1);
+  docs.forEach((d, i) => (docStart[i + 1] = docStart[i]! + d.indices.length));
+  const terms = new Uint32Array(docStart[N]!);
+  docs.forEach((d, i) => terms.set(d.indices, docStart[i]!));
+  const order = bisectOrder(docStart, terms, N, 2000);
+  assert.deepEqual(
+    Array.from(order).sort((a, b) => a - b),
+    Array.from({ length: N }, (_, i) => i),
+  );
+  const inv = invertPermutation(order);
+  for (let i = 0; i < N; i++) assert.equal(order[inv[i]!], i);
+  // the first half should be (almost) one topic
+  let even = 0;
+  for (let i = 0; i < N / 2; i++) if (order[i]! % 2 === 0) even++;
+  const purity = Math.max(even, N / 2 - even) / (N / 2);
+  assert.ok(purity > 0.95, `first half purity ${purity}`);
+});
