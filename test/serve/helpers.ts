@@ -3,9 +3,9 @@
  * JSON requests, and TREC run parsing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../index/helpers.ts';
+import { dataRoot, repoRoot } from '../index/helpers.ts';
 
 export const lion = join(repoRoot, 'bin/lion.js');
 
@@ -115,4 +115,55 @@ export function sameRanking(
     const tie = (i > 0 && close(want[i - 1]!.score, w.score)) || (i + 1 < want.length && close(want[i + 1]!.score, w.score));
     if (!tie && got[i]!.id !== w.id) throw new Error(`${what}: hit ${i + 1} is '${got[i]!.id}', expected '${w.id}'`);
   });
+}
+
+/** Runs `lion ARGS` to completion (rejects with its stderr on a non-zero exit). */
+export async function lionRun(args: string[]): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const p = spawn(process.execPath, [lion, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`lion ${args.join(' ')} exited ${code}:\n${err}`))));
+  });
+}
+
+export interface TinySetup {
+  model: string;
+  corpus: string;
+  queries: string;
+  sparse: string;
+  dense?: string;
+}
+
+/**
+ * A tiny model (BPE tokenizer of 600 entries trained on the texts, 2 layers, d 32) and its indexes over
+ * the first `docs` SciFact documents, plus the first `queries` SciFact queries as a JSONL file of
+ * BEIR lines (`_id`, `text`), which both `lion search --queries` and `lion encode` read.
+ */
+export async function tinySetup(dir: string, o: { docs: number; queries: number; dense: boolean }): Promise<TinySetup> {
+  const scifact = join(dataRoot, 'beir/scifact');
+  const firstLines = (file: string, n: number): string[] => readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).slice(0, n);
+  const corpus = join(dir, 'corpus.jsonl');
+  writeFileSync(corpus, firstLines(join(scifact, 'corpus.jsonl'), o.docs).join('\n') + '\n');
+  const queries = join(dir, 'queries.jsonl');
+  writeFileSync(
+    queries,
+    firstLines(join(scifact, 'queries.jsonl'), o.queries)
+      .map((l) => {
+        const q = JSON.parse(l) as { _id: string; text: string };
+        return JSON.stringify({ _id: q._id, text: q.text });
+      })
+      .join('\n') + '\n',
+  );
+  const tok = join(dir, 'tok');
+  const model = join(dir, 'model');
+  await lionRun(['train-tokenizer', '--corpus', corpus, '--vocab-size', '600', '--output', tok]);
+  await lionRun(['make-model', '--output', model, '--tokenizer', join(tok, 'tokenizer.json'), '--hidden', '32', '--layers', '2', '--heads', '4', '--intermediate', '64', '--seed', '3']);
+  const sparse = join(dir, 'sparse');
+  const dense = join(dir, 'dense');
+  await Promise.all([
+    lionRun(['index', '--model', model, '--paradigm', 'sparse', '--corpus', corpus, '--output', sparse]),
+    o.dense ? lionRun(['index', '--model', model, '--paradigm', 'dense', '--corpus', corpus, '--output', dense]) : null,
+  ]);
+  return { model, corpus, queries, sparse, ...(o.dense ? { dense } : {}) };
 }
