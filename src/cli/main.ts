@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './flags.ts';
 import { errorMessage } from './errors.ts';
+import { bindFlagEnv } from './env-flags.ts';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as doctor from './commands/doctor.ts';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
     .version(pkg.version, '-V, --version')
     .showHelpAfterError();
   for (const c of COMMANDS) c.register(program);
+  bindFlagEnv(program);
   return program;
 }
 

@@ -65,6 +65,11 @@ const exists = (path: string): Promise<boolean> =>
     () => false,
   );
 
+/** A dataset file that cannot be obtained here: it has no official download and no mirror is set. */
+export class UnavailableDataError extends Error {
+  override name = 'UnavailableDataError';
+}
+
 /**
  * Makes one file of a dataset available locally and returns its path and format: from the mirror
  * when one is set and holds the file, else from the cache, downloading (and extracting) if needed.
@@ -95,7 +100,7 @@ export async function resolveFile<F>(
   }
   const o = spec.official;
   if (!o) {
-    throw new Error(
+    throw new UnavailableDataError(
       `lion: ${what} has no official download, only a mirror copy; hint: set LION_DATA_MIRROR to a folder laid out like ../shared/data`,
     );
   }
