@@ -25,7 +25,7 @@ import type { EncoderInfo } from './torch-worker.ts';
 export interface EngineOptions {
   /** One or two index folders (at most one per paradigm). */
   indexes: string[];
-  model?: { dir: string; adapter?: string; device?: Device; dtype?: DType; queryMaxLength?: number };
+  model?: { dir: string; adapter?: string; device?: Device; dtype?: DType; autocast?: 'bf16'; queryMaxLength?: number };
   /** Corpus texts by id, returned with hits. */
   texts?: Map<string, string>;
   /** Tokenizer for token strings when no model is given (default: the one the index manifest names). */

@@ -17,6 +17,8 @@ export interface TorchWorkerInit {
     adapter?: string;
     device?: Device;
     dtype?: DType;
+    /** Autocast for forward passes (dense queries stay f32, as `lion encode`). */
+    autocast?: 'bf16';
     /** Encoders to build (one per index paradigm). */
     paradigms: Paradigm[];
     /** Texts per forward pass. */
@@ -76,6 +78,7 @@ async function main(port: NonNullable<typeof parentPort>, init: TorchWorkerInit)
       const enc = new Encoder(loaded.model, loaded.tokenizer, {
         paradigm: p,
         batchSize: m.batchSize,
+        autocast: m.autocast,
         maxLength: m.queryMaxLength === undefined ? undefined : { query: m.queryMaxLength },
       });
       encoders.set(p, enc);

@@ -16,6 +16,13 @@ const profile = mkdtempSync(join(tmpdir(), 'lion-serve-chromium-'));
 let s: Served;
 let browser: BrowserContext;
 
+/** The few DOM members the page checks read (the tests compile without the DOM library). */
+interface El {
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+  querySelectorAll(selector: string): ArrayLike<El>;
+}
+
 before(async () => {
   const t = await tinySetup(dir, { docs: 40, queries: 1, dense: false });
   s = await serve(['--index', t.sparse, '--model', t.model, '--corpus', t.corpus, '--threads', '1']);
@@ -70,7 +77,13 @@ test('the page searches, shows hits with id, score and text, expansion terms and
 
   // highlights: marks inside the texts, each one a matching term of its hit, stronger terms more opaque
   const marks = await page.$$eval('.hit', (els) =>
-    els.map((e) => Array.from(e.querySelectorAll('.hit-text mark'), (m) => ({ text: m.textContent!.toLowerCase(), a: Number((m as HTMLElement).style.getPropertyValue('--a')), title: (m as HTMLElement).title }))),
+    (els as unknown as El[]).map((e) =>
+      Array.from(e.querySelectorAll('.hit-text mark'), (m) => ({
+        text: (m.textContent ?? '').toLowerCase(),
+        a: Number(/--a:\s*([\d.]+)/.exec(m.getAttribute('style') ?? '')?.[1]),
+        title: m.getAttribute('title') ?? '',
+      })),
+    ),
   );
   assert.ok(marks.flat().length > 0, 'some matching terms are highlighted');
   marks.forEach((ms, i) => {

@@ -5,16 +5,16 @@
  */
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
-import { nonNegativeInt, positiveInt } from '../flags.ts';
+import { BF16_INFERENCE_HELP, nonNegativeInt, placement, positiveInt, usageError, withPlacement } from '../flags.ts';
 import { SPARSE_ALGORITHMS, type SparseAlgorithm } from '../../index/sparse/index.ts';
-import type { DType, Device } from '../../torch/index.ts';
 
 export interface ServeFlags {
   index: string[];
   model?: string;
   adapter?: string;
   device: string;
-  dtype: 'f32' | 'bf16' | 'f16';
+  dtype: string;
+  bf16?: boolean;
   corpus?: string;
   tokenizer?: string;
   host: string;
@@ -33,15 +33,13 @@ export interface ServeFlags {
 }
 
 export async function runServe(f: ServeFlags): Promise<import('../../serve/server.ts').Server> {
-  if (!/^(cpu|cuda(:\d+)?)$/.test(f.device))
-    throw new Error(`lion serve: --device must be cpu, cuda or cuda:N, got '${f.device}'; hint: lion doctor lists the devices`);
-  if ((f.adapter || f.maxLength) && !f.model)
-    throw new Error(`lion serve: ${f.adapter ? '--adapter' : '--max-length'} needs --model DIR; hint: or drop it to serve query vectors only`);
+  if ((f.adapter || f.maxLength || f.bf16) && !f.model)
+    throw usageError('serve', `${f.adapter ? '--adapter' : f.maxLength ? '--max-length' : '--bf16'} needs --model DIR`, 'or drop it to serve query vectors only');
   const port = nonNegativeInt('serve', '--port', f.port);
-  if (port > 65535) throw new Error(`lion serve: --port must be at most 65535, got '${f.port}'`);
+  if (port > 65535) throw usageError('serve', `--port must be at most 65535, got '${f.port}'`);
   const alpha = f.alpha === undefined ? undefined : Number(f.alpha);
   if (alpha !== undefined && !(alpha > 0 && alpha <= 1))
-    throw new Error(`lion serve: --alpha must be in (0, 1], got '${f.alpha}'; hint: 1 is exact`);
+    throw usageError('serve', `--alpha must be in (0, 1], got '${f.alpha}'`, '1 is exact');
   const { startServer } = await import('../../serve/server.ts');
   return startServer({
     indexes: f.index,
@@ -49,8 +47,9 @@ export async function runServe(f: ServeFlags): Promise<import('../../serve/serve
       ? {
           dir: f.model,
           adapter: f.adapter,
-          device: f.device as Device,
-          dtype: f.dtype as DType,
+          // checked here, before the model thread starts (for cuda this asks libtorch which GPUs it sees)
+          ...placement('serve', f),
+          autocast: f.bf16 ? 'bf16' : undefined,
           queryMaxLength: f.maxLength === undefined ? undefined : positiveInt('serve', '--max-length', f.maxLength),
         }
       : undefined,
@@ -71,7 +70,7 @@ export async function runServe(f: ServeFlags): Promise<import('../../serve/serve
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('serve')
     .description('serve indexes over HTTP: JSON search / explain / encode API, metrics, and a search page')
     .requiredOption(
@@ -80,9 +79,9 @@ export function register(program: Command): void {
       (v: string, acc: string[] = []) => [...acc, v],
     )
     .option('--model <dir>', 'model that encodes text queries (and /v1/encode)')
-    .option('--adapter <dir>', 'PEFT LoRA adapter for --model')
-    .option('--device <d>', 'with --model: cpu, cuda or cuda:N', 'cpu')
-    .addOption(new Option('--dtype <t>', 'with --model: weight dtype').choices(['f32', 'bf16', 'f16']).default('f32'))
+    .option('--adapter <dir>', 'PEFT LoRA adapter for --model');
+  withPlacement(cmd, { what: '--model' })
+    .option('--bf16', BF16_INFERENCE_HELP)
     .option('--max-length <n>', 'with --model: maximum query tokens including BOS (longer queries are cut, and the answer says so)')
     .option('--corpus <id|file>', 'dataset id or JSONL corpus: hits carry their text')
     .option('--tokenizer <file>', 'tokenizer.json for token strings without --model (default: the index manifest\'s)')
