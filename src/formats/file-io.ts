@@ -25,11 +25,13 @@ const MAX_CHUNK = 1 << 30;
 
 /**
  * Reads exactly `length` bytes at `position` into a fresh buffer (byteOffset 0 of its own
- * ArrayBuffer, so typed-array views of any element size line up). A short read means the file is
- * shorter than its header claims, reported as truncation.
+ * ArrayBuffer, so typed-array views of any element size line up), or into the start of `into` when
+ * given (a scratch buffer reused across reads; it must hold `length` bytes). A short read means the
+ * file is shorter than its header claims, reported as truncation.
  */
-export function readAt(fd: number, position: number, length: number, file: string, what: string): Uint8Array {
-  const out = new Uint8Array(length);
+export function readAt(fd: number, position: number, length: number, file: string, what: string, into?: Uint8Array): Uint8Array {
+  if (into && into.byteLength < length) throw new Error(`readAt: scratch buffer of ${into.byteLength} bytes cannot hold ${length}`);
+  const out = into ? into.subarray(0, length) : new Uint8Array(length);
   let done = 0;
   while (done < length) {
     const n = readSync(fd, out, done, Math.min(MAX_CHUNK, length - done), position + done);

@@ -144,6 +144,12 @@ export class SafetensorsFile implements TensorSource {
     return { dtype: e.dtype, shape: [...e.shape], data };
   }
 
+  readBytes(name: string, offset: number, into: Uint8Array): Uint8Array {
+    const e = this.#entry(name);
+    if (offset < 0 || offset + into.byteLength > e.byteLength) throw new FormatError(this.path, `bytes [${offset}, ${offset + into.byteLength}) are outside the tensor's ${e.byteLength}`, { key: name, keyKind: 'tensor' });
+    return withFile(this.path, (fd) => readAt(fd, this.header.dataStart + e.dataOffsets[0] + offset, into.byteLength, this.path, `tensor '${name}'`, into));
+  }
+
   *entries(): IterableIterator<[string, RawTensor]> {
     for (const e of this.header.entries) yield [e.name, this.read(e.name)];
   }
@@ -268,6 +274,12 @@ export class ShardedCheckpoint implements TensorSource {
 
   read(name: string): RawTensor {
     return this.#src(name).read(name);
+  }
+
+  readBytes(name: string, offset: number, into: Uint8Array): Uint8Array {
+    const src = this.#src(name);
+    if (!src.readBytes) throw new FormatError(this.path, 'this shard cannot read byte ranges', { key: name, keyKind: 'tensor' });
+    return src.readBytes(name, offset, into);
   }
 
   *entries(): IterableIterator<[string, RawTensor]> {

@@ -23,6 +23,13 @@ export interface TensorSource {
   info(name: string): TensorInfo;
   /** Reads one tensor from disk into its own buffer (`data.byteOffset` is 0). */
   read(name: string): RawTensor;
+  /**
+   * Reads bytes [offset, offset + into.byteLength) of one tensor's data into `into` and returns it,
+   * so that a loader can stream a multi-GB tensor through one small reused buffer instead of holding
+   * it whole in JS memory (where the GC frees it late). Sources that cannot do this leave it out;
+   * callers fall back to read().
+   */
+  readBytes?(name: string, offset: number, into: Uint8Array): Uint8Array;
   /** Reads tensors lazily, one per step, in file order. */
   entries(): IterableIterator<[string, RawTensor]>;
 }

@@ -7,11 +7,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { noGrad, type DType, type Device } from '../torch/index.ts';
+import { Tensor, noGrad, tidy, type DType, type Device } from '../torch/index.ts';
 import { readLlamaConfig, writeLlamaConfig, type LlamaConfig } from '../formats/hf-config.ts';
 import { writeSafetensorsCheckpoint } from '../formats/safetensors.ts';
 import { openCheckpoint } from '../formats/checkpoint.ts';
 import type { TensorSource } from '../formats/tensor-source.ts';
+import { RAW_DTYPE_BYTES } from '../formats/raw-tensor.ts';
 import { HfTokenizer } from '../text/hf-tokenizer.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import { LlamaForCausalLM } from './llama.ts';
@@ -51,6 +52,39 @@ export function parameterPath(key: string): string | null {
   return key;
 }
 
+/** Tensors above this many bytes are streamed through a buffer of this size (see readPlaced). */
+const STREAM_BYTES = 64 << 20;
+let streamBuffer: Uint8Array | null = null;
+
+/**
+ * One checkpoint tensor as a tensor placed and converted as `place` says. A large tensor (an 8B
+ * model's 1 GB embedding) is streamed in 64 MiB pieces into its final storage, so loading holds the
+ * model plus one piece, never a second copy of a tensor in JS memory.
+ */
+function readPlaced(source: TensorSource, key: string, place: Placement): Tensor {
+  const name = `${source.path}:${key}`;
+  const info = source.info(key);
+  if (!source.readBytes || info.byteLength <= STREAM_BYTES) return rawToTensor(source.read(key), name, place);
+  const elt = RAW_DTYPE_BYTES[info.dtype];
+  const out = Tensor.empty(info.shape, place.dtype ?? 'f32', place.device ?? 'cpu');
+  try {
+    tidy(() => {
+      const flat = out.view([-1]);
+      streamBuffer ??= new Uint8Array(STREAM_BYTES);
+      const step = Math.floor(STREAM_BYTES / elt) * elt;
+      for (let off = 0; off < info.byteLength; off += step) {
+        const len = Math.min(step, info.byteLength - off);
+        const bytes = source.readBytes!(key, off, streamBuffer.subarray(0, len));
+        tidy(() => void flat.narrow(0, off / elt, len / elt).copy_(rawToTensor({ dtype: info.dtype, shape: [len / elt], data: bytes }, name, place)));
+      }
+    });
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
+  return out;
+}
+
 /**
  * Loads every tensor of `source` into `model` by name, each converted to `to.dtype` (default f32) and
  * placed on `to.device` (default: where the model is) as it is read; lists what did not fit.
@@ -70,7 +104,7 @@ export function loadWeights(model: LlamaForCausalLM, source: TensorSource, to: D
         unexpected.push(key);
         continue;
       }
-      const t = rawToTensor(source.read(key), `${source.path}:${key}`, place);
+      const t = readPlaced(source, key, place);
       try {
         model.setParameter(p, t);
       } catch (e) {

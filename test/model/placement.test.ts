@@ -17,6 +17,8 @@ import { AdamW } from '../../src/torch/index.ts';
 import { trainRetriever } from '../../src/train/recipes.ts';
 import type { TrainingExample } from '../../src/data/training.ts';
 import { placement, UsageError } from '../../src/cli/flags.ts';
+import { openCheckpoint } from '../../src/formats/checkpoint.ts';
+import { rawToTensor, tensorToRaw } from '../../src/model/weights.ts';
 
 // Every device this build can use: cpu always, each GPU when a CUDA libtorch sees one.
 const DEVICES = devices() as Device[];
@@ -158,5 +160,31 @@ test('a checkpoint tensor converts to its dtype in one copy, on the requested de
     assert.deepEqual(Array.from(src.toFloat32Array()), [-2.25, 3.015625, 3, 0.00099945068359375]);
   } finally {
     src.dispose();
+  }
+});
+
+test('a tensor larger than the 64 MiB stream buffer loads piece by piece into the same values as a whole read', () => {
+  const work = mkdtempSync(path.join(tmpdir(), 'lion-stream-'));
+  try {
+    const dir = path.join(work, 'model');
+    // 128,256 × 160 f32 = 82 MB of embeddings: streamed in two pieces.
+    makeModel(dir, { hidden: 160, layers: 1, heads: 4, intermediate: 64 }, HfTokenizer.fromFile(resolveTokenizer('llama3')), 9);
+    const raw = openCheckpoint(dir).read('model.embed_tokens.weight');
+    assert.ok(raw.data.byteLength > 64 * 2 ** 20);
+    for (const dtype of ['f32', 'bf16'] as const) {
+      const whole = rawToTensor(raw, 'embed', { dtype });
+      const b = loadBackbone({ model: dir, paradigm: 'dense', dtype });
+      try {
+        const a = tensorToRaw(b.model.model.embed_tokens.weight);
+        const w = tensorToRaw(whole);
+        assert.equal(a.dtype, w.dtype);
+        assert.ok(Buffer.from(a.data).equals(Buffer.from(w.data)), `${dtype}: streamed and whole loads differ`);
+      } finally {
+        whole.dispose();
+        b.model.dispose();
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 });
