@@ -112,6 +112,26 @@ test('/v1/encode equals lion encode (sparse and dense query vectors)', async () 
   assert.match(bad.body.error, /^texts\.0: must be a string/);
 });
 
+test('dense and hybrid query vectors: a wrong dimension or a missing half is a 400 naming the field', async () => {
+  const dim = 32;
+  const cases: [object, RegExp][] = [
+    [{ vector: [0.1, 0.2] }, /^vector: has dimension 2 but the dense index has 32$/],
+    [{ vector: { sparse: { indices: [1], values: [1] } }, index: 'hybrid' }, /^vector: searching the hybrid index needs a dense vector/],
+    [{ vector: Array(dim).fill(0.1), index: 'sparse' }, /^vector: searching the sparse index needs a sparse vector/],
+    [{ vector: { dense: Array(dim).fill('x') } }, /^vector\.dense\.0: must be a number/],
+    [{ query: 'x', index: 'both' }, /^index: must be 'sparse', 'dense' or 'hybrid'/],
+  ];
+  for (const [b, re] of cases) {
+    const r = await post<{ error: string }>(`${s.url}/v1/search`, b);
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.match(r.body.error, re);
+  }
+  const ok = await search({ vector: { sparse: { indices: [5, 9], values: [1, 2] }, dense: Array(dim).fill(0.1) }, k: 3 });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body.index, 'hybrid');
+  assert.equal(ok.body.hits.length, 3);
+});
+
 test('an over-long query is cut to the query length, and the answer says so', async () => {
   const long = 'cerebral white matter development '.repeat(60);
   const r = await search({ query: long, index: 'sparse' });

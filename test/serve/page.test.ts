@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { decodePng, countColors } from '../../src/study/report/png.ts';
+import { CHROMIUM_FLAGS, findChromium } from '../../src/study/report/chromium.ts';
 import { tmp } from '../index/helpers.ts';
 import { post, serve, tinySetup, type SearchReply, type Served } from './helpers.ts';
 
@@ -28,18 +29,9 @@ before(async () => {
   s = await serve(['--index', t.sparse, '--model', t.model, '--corpus', t.corpus, '--threads', '1']);
   // a fresh profile folder (playwright passes it as --user-data-dir)
   browser = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.LION_CHROMIUM || '/usr/bin/chromium',
+    executablePath: findChromium() ?? '/usr/bin/chromium',
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_FLAGS],
     viewport: { width: 1100, height: 900 },
   });
 });

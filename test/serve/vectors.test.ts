@@ -163,6 +163,11 @@ test('8 concurrent clients for 5 s get no errors; /metrics counts them in Promet
   assert.ok(count(/^lion_batch_size_sum\{queue="search:sparse"\} (\d+)$/m) >= result.requests.total);
 });
 
+test('a missing index or two of one paradigm stop lion serve with a clear error', async () => {
+  await assert.rejects(serve(['--index', join(dir, 'nope')]), /lion serve: no index at '.*nope' \(missing manifest\.json\); hint: build one with 'lion index'/);
+  await assert.rejects(serve(['--index', idx, '--index', idx]), /lion serve: give one --index, or two of different paradigms/);
+});
+
 test('SIGTERM lets an in-flight request finish, then the server exits 0', async () => {
   const q = JSON.stringify(body(queries[5]!));
   const url = new URL(`${s.url}/v1/search`);
