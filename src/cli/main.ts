@@ -54,6 +54,11 @@ export async function main(argv: string[]): Promise<void> {
   // Every subcommand reports usage errors through the same override (exit 2, see below).
   const override = (c: Command): void => {
     c.exitOverride();
+    // Commander's "error: unknown option '--x'" in Lion's form; the help follows (showHelpAfterError).
+    const who = c.parent ? `lion ${c.name()}` : 'lion';
+    c.configureOutput({
+      outputError: (str, write) => write(str.replace(/^error: (.*)\n?$/s, (_, m: string) => `${who}: ${m.trim()}; hint: '${who} --help' lists the ${c.parent ? 'options' : 'commands'} (below)\n`)),
+    });
     c.commands.forEach(override);
   };
   override(program);

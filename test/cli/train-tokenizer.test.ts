@@ -70,9 +70,10 @@ test('lion train-tokenizer: .txt lines and a registered dataset together', async
 });
 
 test('lion train-tokenizer: bad input names the flag and value', async () => {
-  const fails = async (args: string[], re: RegExp): Promise<void> =>
+  // exit 1: a failure while running; 2: a usage error (a bad flag value)
+  const fails = async (args: string[], re: RegExp, code = 1): Promise<void> =>
     assert.rejects(cli(['train-tokenizer', ...args]), (e: { stderr: string; code: number }) => {
-      assert.equal(e.code, 1);
+      assert.equal(e.code, code);
       assert.match(e.stderr, re);
       return true;
     });
@@ -80,7 +81,7 @@ test('lion train-tokenizer: bad input names the flag and value', async () => {
   await fails(['--vocab-size', '1000', '--output', out], /^lion train-tokenizer: no text to train on; hint:/);
   await fails(['--corpus', join(work, 'nope.jsonl'), '--vocab-size', '1000', '--output', out], /no such corpus file '.*nope\.jsonl'; hint:/);
   await fails(['--corpus', SCIFACT, '--vocab-size', '100', '--output', out], /--vocab-size must be at least 258 .* got '100'/);
-  await fails(['--corpus', SCIFACT, '--vocab-size', 'x', '--output', out], /--vocab-size must be a positive integer, got 'x'/);
-  await fails(['--corpus', SCIFACT, '--vocab-size', '1000', '--min-frequency', '0', '--output', out], /--min-frequency must be a positive integer, got '0'/);
+  await fails(['--corpus', SCIFACT, '--vocab-size', 'x', '--output', out], /--vocab-size must be a positive integer, got 'x'/, 2);
+  await fails(['--corpus', SCIFACT, '--vocab-size', '1000', '--min-frequency', '0', '--output', out], /--min-frequency must be a positive integer, got '0'/, 2);
   assert.ok(!existsSync(out), 'nothing written on bad input');
 });

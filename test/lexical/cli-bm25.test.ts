@@ -59,7 +59,7 @@ test('lion bm25 flag errors', () => {
   );
   assert.match(
     run(['bm25', '--dataset', 'beir/scifact/test', '--output', join(dir, 'x.run'), '--k', '0']).stderr,
-    /^lion bm25: --k must be a positive integer '0'/,
+    /^lion bm25: --k must be a positive integer, got '0'/,
   );
   assert.match(
     run(['bm25', '--dataset', 'nope/x', '--output', join(dir, 'x.run')]).stderr,

@@ -10,6 +10,8 @@ import { writeTrecRun } from '../../data/trec.ts';
 import { Bm25Index, ANSERINI_BM25 } from '../../lexical/bm25.ts';
 import { evaluate } from '../../eval/evaluate.ts';
 import type { Doc, Qrels } from '../../data/types.ts';
+import { errorMessage } from '../errors.ts';
+import { nonNegativeNumber, numberIn, positiveInt, UsageError, usageError } from '../flags.ts';
 
 export interface Bm25CliOptions {
   dataset?: string;
@@ -20,16 +22,6 @@ export interface Bm25CliOptions {
   k1: string;
   b: string;
   tag: string;
-}
-
-function positive(name: string, v: string, integer: boolean): number {
-  const x = Number(v);
-  if (!Number.isFinite(x) || x < 0 || (integer && (!Number.isInteger(x) || x < 1))) {
-    throw new Error(
-      `lion bm25: ${name} must be a ${integer ? 'positive integer' : 'non-negative number'} '${v}'; hint: e.g. ${name} ${integer ? '1000' : '0.9'}`,
-    );
-  }
-  return x;
 }
 
 /** Counts documents as they stream past, on a progress bar when stderr is a terminal. */
@@ -53,15 +45,11 @@ async function* withProgress(docs: AsyncIterable<Doc>, total: number | undefined
 
 export async function runBm25(opts: Bm25CliOptions, log: (line: string) => void = console.error): Promise<void> {
   if (!opts.dataset === !(opts.corpus || opts.queries))
-    throw new Error(
-      'lion bm25: give --dataset, or --corpus and --queries; hint: lion bm25 --dataset beir/scifact/test --output run.txt',
-    );
-  if (!opts.dataset && !(opts.corpus && opts.queries))
-    throw new Error('lion bm25: --corpus and --queries go together; hint: give both files');
-  const k = positive('--k', opts.k, true);
-  const k1 = positive('--k1', opts.k1, false);
-  const b = positive('--b', opts.b, false);
-  if (b > 1) throw new Error(`lion bm25: --b must lie in [0, 1] '${opts.b}'; hint: Anserini uses 0.4`);
+    throw usageError('bm25', 'give --dataset, or --corpus and --queries', 'lion bm25 --dataset beir/scifact/test --output run.txt');
+  if (!opts.dataset && !(opts.corpus && opts.queries)) throw usageError('bm25', '--corpus and --queries go together', 'give both files');
+  const k = positiveInt('bm25', '--k', opts.k);
+  const k1 = nonNegativeNumber('bm25', '--k1', opts.k1);
+  const b = numberIn('bm25', '--b', opts.b, { min: 0, max: 1, hint: 'Anserini uses 0.4' });
   try {
     const ds = opts.dataset ? openDataset(opts.dataset, { log }) : undefined;
     const docs = ds ? ds.docs() : readDocs(opts.corpus!);
@@ -90,8 +78,8 @@ export async function runBm25(opts: Bm25CliOptions, log: (line: string) => void 
       );
     }
   } catch (e) {
-    const msg = (e as Error).message;
-    throw new Error(msg.startsWith('lion: ') ? `lion bm25: ${msg.slice(6)}` : msg, { cause: e });
+    if (e instanceof UsageError) throw e;
+    throw new Error(errorMessage(e, 'bm25'), { cause: e });
   }
 }
 

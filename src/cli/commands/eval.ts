@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { readTrecRun } from '../../data/trec.ts';
+import { errorMessage } from '../errors.ts';
 import { readQrels } from '../../data/formats.ts';
 import { openDataset } from '../../data/datasets.ts';
 import { evaluate } from '../../eval/evaluate.ts';
@@ -24,8 +25,7 @@ export interface EvalCliOptions {
 
 /** Re-labels library errors ("lion: …") as this command's ("lion eval: …"). */
 function asCommandError(e: unknown): Error {
-  const msg = (e as Error).message;
-  return new Error(msg.startsWith('lion: ') ? `lion eval: ${msg.slice(6)}` : msg, { cause: e });
+  return new Error(errorMessage(e, 'eval'), { cause: e });
 }
 
 function countCoverage(run: Run, qrels: Qrels): { noRun: number; noQrels: number } {
