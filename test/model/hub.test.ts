@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { filesToFetch, hubCacheDir, parseModelRef, resolveBackbone, resolveModel } from '../../src/model/hub.ts';
 import { tempDir } from '../data/helpers.ts';
@@ -23,6 +25,7 @@ interface Hub {
   close(): Promise<void>;
 }
 
+const execFileAsync = promisify(execFile);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const gitOid = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 const isLfs = (name: string) => /\.(safetensors|bin)$/.test(name);
@@ -260,6 +263,37 @@ test('an adapter repository resolves its base_model_name_or_path through the hub
     assert.equal(spec.adapter, path.join(cache, 'models--org--tiny-lora', 'snapshots', adapter.commit));
     assert.ok(existsSync(path.join(spec.adapter!, 'adapter_model.bin')));
     await assert.rejects(resolveModel('org/missing', { endpoint: hub.url, cacheDir: cache }), /no model 'org\/missing' at revision 'main' on .*HTTP 404\); hint:/);
+  } finally {
+    await hub.close();
+  }
+});
+
+test('lion encode --model org/name encodes with the fetched model, as the same folder does locally', async () => {
+  const { makeModel, resolveTokenizer } = await import('../../src/model/make-model.ts');
+  const { HfTokenizer } = await import('../../src/text/hf-tokenizer.ts');
+  const { loadBackbone } = await import('../../src/model/backbone.ts');
+  const { Encoder } = await import('../../src/model/encoder.ts');
+  const work = tempDir();
+  const local = path.join(work, 'model');
+  makeModel(local, { hidden: 32, layers: 1, heads: 4, intermediate: 64 }, HfTokenizer.fromFile(resolveTokenizer('llama3')), 5);
+  const files = Object.fromEntries(readdirSync(local).map((f) => [f, readFileSync(path.join(local, f))]));
+  const hub = await fakeHub({ 'org/tiny-llama': { commit: commit('c'), files } });
+  try {
+    const texts = ['What is the capital of France?', 'George Orwell wrote 1984.'];
+    const input = path.join(work, 'in.jsonl');
+    writeFileSync(input, texts.map((t, i) => JSON.stringify({ id: `q${i}`, text: t })).join('\n') + '\n');
+    const out = path.join(work, 'out.jsonl');
+    const lion = path.join(import.meta.dirname, '../../bin/lion.js');
+    const env = { ...process.env, HF_ENDPOINT: hub.url, HF_HOME: path.join(work, 'hf') };
+    const args = ['encode', '--model', 'org/tiny-llama', '--paradigm', 'dense', '--kind', 'query', '--input', input, '--output', out];
+    const r = await execFileAsync(process.execPath, [lion, ...args], { env });
+    assert.match(r.stderr, /fetching model\.safetensors/);
+    assert.ok(lstatSync(path.join(work, 'hf/hub/models--org--tiny-llama/snapshots', commit('c'), 'config.json')).isSymbolicLink());
+    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; vector: number[] });
+    const b = loadBackbone({ model: local, paradigm: 'dense' });
+    const want = new Encoder(b.model, b.tokenizer, { paradigm: 'dense' }).encodeAll(texts, 'query') as Float32Array[];
+    b.model.dispose();
+    rows.forEach((row, i) => assert.ok(row.vector.every((x, j) => Math.abs(x - want[i]![j]!) < 1e-5), `row ${i} matches the local folder`));
   } finally {
     await hub.close();
   }

@@ -5,7 +5,9 @@
 import { Command, Option } from 'commander';
 import { openTextOutput, STDOUT } from '../../data/lines.ts';
 import { DOC_TEXT_RULES, Encoder, type DocTextRule, type Paradigm, type TextKind } from '../../model/encoder.ts';
-import { loadBackbone, vectorIdentity } from '../../model/backbone.ts';
+import { vectorIdentity } from '../../model/backbone.ts';
+import { loadPretrained } from '../../model/hub.ts';
+import { hubOptions } from '../hub.ts';
 import type { VectorMeta } from '../../index/vectors.ts';
 import { writeBytesAtomic } from '../../formats/file-io.ts';
 import { countLines, readTextGroups } from '../../model/texts.ts';
@@ -33,7 +35,7 @@ export async function runEncode(f: EncodeFlags): Promise<{ texts: number; tokens
   const maxLength = f.maxLength === undefined ? undefined : positiveInt('encode', '--max-length', f.maxLength);
   const topK = f.topK === undefined ? undefined : positiveInt('encode', '--top-k', f.topK);
   const { device, dtype } = placement('encode', f);
-  const loaded = loadBackbone({ model: f.model, adapter: f.adapter, paradigm: f.paradigm, device, dtype });
+  const loaded = await loadPretrained({ model: f.model, adapter: f.adapter, paradigm: f.paradigm, device, dtype }, hubOptions());
   const encoder = new Encoder(loaded.model, loaded.tokenizer, {
     paradigm: f.paradigm,
     autocast: f.bf16 ? 'bf16' : undefined,
@@ -84,7 +86,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('encode')
     .description('encode texts into sparse (Lion-SP) or dense (Lion-DS) vectors, one JSON line per text in input order')
-    .requiredOption('--model <dir>', 'model folder in HF layout (config.json, weights, tokenizer.json)')
+    .requiredOption('--model <dir>', 'model folder in HF layout (config.json, weights, tokenizer.json), or a Hugging Face Hub name org/name[@revision]')
     .option('--adapter <dir>', 'PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors or .bin)')
     .addOption(new Option('--paradigm <p>', 'sparse or dense').choices(['sparse', 'dense']).makeOptionMandatory())
     .addOption(new Option('--kind <k>', 'query or doc (sets the default max length)').choices(['query', 'doc']).makeOptionMandatory())

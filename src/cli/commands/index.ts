@@ -4,17 +4,17 @@
  * @module
  */
 import { Command, Option } from 'commander';
-import { existsSync, statSync } from 'node:fs';
-import { BF16_INFERENCE_HELP, placement, positiveInt, usageError, withPlacement } from '../flags.ts';
-import type { DType, Device } from '../../torch/index.ts';
+import { BF16_INFERENCE_HELP, placement, positiveInt, withPlacement } from '../flags.ts';
 import { withAtomicDir, type IndexManifest } from '../../index/manifest.ts';
 import { SparseIndexBuilder } from '../../index/sparse/build.ts';
 import { DenseIndexBuilder, DENSE_DTYPES, type DenseDtype } from '../../index/dense/build.ts';
 import { VectorFile, isSparse } from '../../index/vectors.ts';
 import { readTokenizerInfo } from '../../index/tokens.ts';
-import { encodeStream, type TextItem } from '../../index/encode.ts';
+import { encodeStream } from '../../index/encode.ts';
 import type { Paradigm, SparseVector, VectorIdentity } from '../../index/types.ts';
 import { DOC_TEXT_RULES, type DocTextRule } from '../../model/encoder.ts';
+import { corpusTexts, modelEncoder } from '../../model/text-encoder.ts';
+import { hubOptions } from '../hub.ts';
 
 export interface IndexFlags {
   vectors?: string;
@@ -41,56 +41,15 @@ export interface IndexFlags {
   bf16?: boolean;
 }
 
-/** Reads texts to encode: a JSONL file, or a registered dataset's corpus. */
-export async function* corpusTexts(spec: string, rule: DocTextRule = 'authors'): AsyncGenerator<TextItem> {
-  if (existsSync(spec) && statSync(spec).isFile()) {
-    const { readTextGroups } = await import('../../model/texts.ts');
-    for await (const g of readTextGroups(spec, 1024, rule)) yield* g;
-    return;
-  }
-  const { openDataset } = await import('../../data/datasets.ts');
-  const { beirDocText } = await import('../../model/encoder.ts');
-  for await (const d of openDataset(spec).docs()) yield { id: d.id, text: beirDocText(d, rule) };
-}
-
-/** A model-backed encoder for `kind` texts, plus its identity (loads libtorch and the weights). */
-export async function modelEncoder(
-  model: string,
-  adapter: string | undefined,
-  paradigm: Paradigm,
-  kind: 'query' | 'doc',
-  batchSize: number,
-  maxLength?: number,
-  run: { device?: Device; dtype?: DType; autocast?: 'bf16' } = {},
-): Promise<{
-  encode: (texts: string[]) => Promise<(SparseVector | Float32Array)[]>;
-  identity: VectorIdentity;
-  vocabSize: number;
-  dispose: () => void;
-}> {
-  const { loadBackbone, vectorIdentity } = await import('../../model/backbone.ts');
-  const { Encoder } = await import('../../model/encoder.ts');
-  const loaded = loadBackbone({ model, adapter, paradigm, device: run.device, dtype: run.dtype });
-  const enc = new Encoder(loaded.model, loaded.tokenizer, {
-    paradigm,
-    autocast: run.autocast,
-    batchSize,
-    maxLength: maxLength === undefined ? undefined : { [kind]: maxLength },
-  });
-  return {
-    encode: async (texts) => enc.encodeAll(texts, kind),
-    identity: vectorIdentity(loaded, paradigm),
-    vocabSize: loaded.tokenizer.vocabSize,
-    dispose: () => loaded.model.dispose(),
-  };
-}
-
 export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
   if (!!f.vectors === !!f.model)
-    throw usageError('index', 'give exactly one of --vectors FILE or --model DIR', "'lion index --vectors docs.jsonl --paradigm sparse --output idx'");
-  if (f.model && !f.corpus) throw usageError('index', '--model needs --corpus ID|FILE', 'the corpus is encoded and indexed in one pass');
+    throw new Error(
+      `lion index: give exactly one of --vectors FILE or --model DIR; hint: 'lion index --vectors docs.jsonl --paradigm sparse --output idx'`,
+    );
+  if (f.model && !f.corpus)
+    throw new Error(`lion index: --model needs --corpus ID|FILE; hint: the corpus is encoded and indexed in one pass`);
   const bits = Number(f.bits);
-  if (bits !== 8 && bits !== 16) throw usageError('index', `--bits must be 8 or 16, got '${f.bits}'`);
+  if (bits !== 8 && bits !== 16) throw new Error(`lion index: --bits must be 8 or 16, got '${f.bits}'`);
   const docBlock = positiveInt('index', '--doc-block', f.docBlock);
   const bufferPostings = positiveInt('index', '--buffer-postings', f.bufferPostings);
   let identity: VectorIdentity = {};
@@ -117,7 +76,7 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
       'doc',
       positiveInt('index', '--batch-size', f.batchSize),
       f.maxLength ? positiveInt('index', '--max-length', f.maxLength) : undefined,
-      { ...placement('index', f), autocast: f.bf16 ? 'bf16' : undefined },
+      { ...placement('index', f), autocast: f.bf16 ? 'bf16' : undefined, hub: hubOptions() },
     );
     identity = { ...m.identity, ...(f.modelId ? { model: f.modelId } : {}) };
     vocabSize ??= m.vocabSize;
@@ -198,7 +157,7 @@ export function register(program: Command): void {
     .command('index')
     .description('build a sparse or dense index from encoded vectors (or encode a corpus with a model and index it)')
     .option('--vectors <file>', 'JSONL from lion encode: {"id","indices","values"} or {"id","vector"} lines')
-    .option('--model <dir>', 'encode --corpus with this model instead of reading --vectors')
+    .option('--model <dir>', 'encode --corpus with this model (a folder, or a Hugging Face Hub name org/name[@revision]) instead of reading --vectors')
     .option('--adapter <dir>', 'PEFT LoRA adapter for --model')
     .option('--corpus <id|file>', 'with --model: a dataset id or a JSONL file of {"id","text"} / BEIR lines')
     .addOption(new Option('--paradigm <p>', 'sparse or dense').choices(['sparse', 'dense']).makeOptionMandatory())

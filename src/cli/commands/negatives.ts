@@ -11,7 +11,8 @@ import { mineTrainingExamples } from '../../lexical/mining.ts';
 import { corpusTextsFrom, docTexts } from '../../model/texts.ts';
 import { loadExamples } from '../../train/recipes.ts';
 import { loadCrossEncoder } from '../../train/cross-encoder.ts';
-import { loadBackbone } from '../../model/backbone.ts';
+import { loadPretrained } from '../../model/hub.ts';
+import { hubOptions } from '../hub.ts';
 import { Encoder } from '../../model/encoder.ts';
 import { exactRun } from '../../train/evaluate-model.ts';
 import { examplesFromRun } from '../../lexical/mining.ts';
@@ -55,7 +56,7 @@ export function register(program: Command): void {
       let examples: TrainingExample[];
       if (f.model) {
         const docs = await loadDocs(f.corpus);
-        const b = loadBackbone({ model: f.model, adapter: f.adapter, paradigm: f.paradigm, ...placement('mine-negatives', f) });
+        const b = await loadPretrained({ model: f.model, adapter: f.adapter, paradigm: f.paradigm, ...placement('mine-negatives', f) }, hubOptions());
         try {
           const run = exactRun(new Encoder(b.model, b.tokenizer, { paradigm: f.paradigm, autocast: f.bf16 ? 'bf16' : undefined }), queries, docTexts(docs), opts.depth);
           examples = examplesFromRun(run, queries, qrels, opts);

@@ -6,13 +6,14 @@
 import { Command, Option } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { BF16_INFERENCE_HELP, placement, positiveInt, usageError, withPlacement } from '../flags.ts';
+import { BF16_INFERENCE_HELP, placement, positiveInt, withPlacement } from '../flags.ts';
 import { openIndex, searchIndex } from '../../index/search.ts';
 import { SPARSE_ALGORITHMS, type SparseAlgorithm } from '../../index/sparse/index.ts';
 import { VectorFile } from '../../index/vectors.ts';
 import { writeTrecRun } from '../../data/trec.ts';
 import type { Labelled, Run, SparseVector, VectorIdentity } from '../../index/types.ts';
-import { modelEncoder } from './index.ts';
+import { modelEncoder } from '../../model/text-encoder.ts';
+import { hubOptions } from '../hub.ts';
 
 export interface SearchFlags {
   index: string;
@@ -49,13 +50,18 @@ async function queryTexts(spec: string): Promise<{ id: string; text: string }[]>
 
 export async function runSearch(f: SearchFlags): Promise<{ run: Run; seconds: number; queries: number }> {
   if (!!f.queryVectors === !!f.queries)
-    throw usageError('search', 'give exactly one of --query-vectors FILE or --queries ID|FILE', "'lion search --index idx --query-vectors q.jsonl --k 10 --output run.trec'");
+    throw new Error(
+      `lion search: give exactly one of --query-vectors FILE or --queries ID|FILE; hint: 'lion search --index idx --query-vectors q.jsonl --k 10 --output run.trec'`,
+    );
   const k = positiveInt('search', '--k', f.k);
   const threads = f.threads === undefined ? availableParallelism() : positiveInt('search', '--threads', f.threads);
   const alpha = f.alpha === undefined ? undefined : Number(f.alpha);
   if (alpha !== undefined && !(alpha > 0 && alpha <= 1))
-    throw usageError('search', `--alpha must be in (0, 1], got '${f.alpha}'`, '1 is exact, 0.9 trades a little recall for speed');
-  if (f.exact && alpha !== undefined && alpha < 1) throw usageError('search', `--exact and --alpha ${f.alpha} contradict each other`, 'drop one');
+    throw new Error(
+      `lion search: --alpha must be in (0, 1], got '${f.alpha}'; hint: 1 is exact, 0.9 trades a little recall for speed`,
+    );
+  if (f.exact && alpha !== undefined && alpha < 1)
+    throw new Error(`lion search: --exact and --alpha ${f.alpha} contradict each other; hint: drop one`);
   const index = openIndex(f.index, { shared: threads > 1 });
   let queries: Labelled<SparseVector | Float32Array>[];
   let identity: VectorIdentity | undefined;
@@ -64,7 +70,10 @@ export async function runSearch(f: SearchFlags): Promise<{ run: Run; seconds: nu
     queries = await file.readAll();
     identity = file.meta;
   } else {
-    if (!f.model) throw usageError('search', '--queries needs --model DIR to encode them', "or encode them first with 'lion encode' and pass --query-vectors");
+    if (!f.model)
+      throw new Error(
+        `lion search: --queries needs --model DIR to encode them; hint: or encode them first with 'lion encode' and pass --query-vectors`,
+      );
     const m = await modelEncoder(
       f.model,
       f.adapter,
@@ -72,7 +81,7 @@ export async function runSearch(f: SearchFlags): Promise<{ run: Run; seconds: nu
       'query',
       positiveInt('search', '--batch-size', f.batchSize),
       f.maxLength ? positiveInt('search', '--max-length', f.maxLength) : undefined,
-      { ...placement('search', f), autocast: f.bf16 ? 'bf16' : undefined },
+      { ...placement('search', f), autocast: f.bf16 ? 'bf16' : undefined, hub: hubOptions() },
     );
     try {
       const texts = await queryTexts(f.queries!);
@@ -106,7 +115,7 @@ export function register(program: Command): void {
     .requiredOption('--index <dir>', 'index folder from lion index')
     .option('--query-vectors <file>', 'JSONL from lion encode --kind query')
     .option('--queries <id|file>', 'query texts (dataset id, JSONL or TSV), encoded with --model')
-    .option('--model <dir>', 'with --queries: the model that encodes them')
+    .option('--model <dir>', 'with --queries: the model that encodes them (a folder, or a Hugging Face Hub name org/name[@revision])')
     .option('--adapter <dir>', 'PEFT LoRA adapter for --model')
     .option('--k <n>', 'hits per query', '1000')
     .option('--exact', 'sparse: exhaustive scoring (the reference; slower)')
