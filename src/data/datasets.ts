@@ -134,7 +134,8 @@ export class Dataset {
   /** Streams the documents (downloads the corpus first if needed). */
   async *docs(): AsyncGenerator<Doc> {
     const f = await resolveFile(this.entry.docs, `${this.id} corpus`, this.opts);
-    yield* readDocs(f.path, f.format);
+    if (!this.entry.untitled) return yield* readDocs(f.path, f.format);
+    for await (const d of readDocs(f.path, f.format)) yield { id: d.id, text: d.text };
   }
 
   /** The qrels, read once. */

@@ -50,6 +50,11 @@ export interface DatasetEntry {
   judgedOnly: boolean;
   /** Drop hits whose doc id equals the query id before evaluating (BEIR's convention). */
   removeSelfHits: boolean;
+  /**
+   * The documents are MS MARCO passages kept in BEIR layout (with empty titles): they are read without
+   * a title, so they encode as their text, as the authors encode MS MARCO, not as BEIR's " " + text.
+   */
+  untitled?: boolean;
   /** The measures usually reported for this dataset. */
   measures: string[];
   /** Expected sizes after filtering (checked by tests against the mirror). */
@@ -300,6 +305,7 @@ const ENTRIES: DatasetEntry[] = [
     },
     judgedOnly: true,
     removeSelfHits: false,
+    untitled: true,
     measures: ['nDCG@10', 'R@1000', 'R(rel=2)@1000'],
     counts: { docs: 5_000, queries: 43, qrels: 4_102 },
     notes:

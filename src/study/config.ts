@@ -1,6 +1,7 @@
 /**
  * The scaling study's configuration: the model sizes, the budget per grid cell, and the evaluation
- * sets. Presets: `demo` (two sizes, minutes on a 2-core CPU), `nano` (the full nano grid), `paper`
+ * sets. Presets: `smoke` (every cell of one tiny size, a few minutes: CI), `demo` (two sizes, minutes on
+ * a 2-core CPU), `nano` (the full nano grid), `paper`
  * (the authors' hyper-parameters, spec §5–6, for real Llama-3 backbones on GPUs).
  * @module
  */
@@ -98,6 +99,20 @@ const base: Omit<StudyConfig, 'preset' | 'sizes'> = {
 
 export const PRESETS: Record<string, StudyConfig> = {
   demo: { ...base, preset: 'demo', sizes: NANO.slice(0, 2) },
+  // Every paradigm × objective cell end to end in a few minutes (CI runs it): one tiny size, tiny
+  // budgets, short texts; the numbers mean nothing, the point is that every cell completes.
+  smoke: {
+    ...base,
+    preset: 'smoke',
+    sizes: [{ name: 'nano-XS', hidden: 32, layers: 1, heads: 2, intermediate: 64 }],
+    tokenizer: { vocabSize: 1024 },
+    pretrain: { steps: 30, batchSize: 8, block: 64, lr: 2e-3 },
+    mntp: { steps: 10, batchSize: 8, block: 64, lr: 5e-4 },
+    finetune: { ...base.finetune, flopsPerCell: 2e10, batchSize: 8 },
+    evalMaxLength: { query: 32, doc: 64 },
+    evalSets: EVAL_SETS.filter((s) => s.id !== 'msmarco-passage/dl19-mini'),
+    pretrainCorpora: ['beir/scifact/test'],
+  },
   nano: {
     ...base,
     preset: 'nano',

@@ -372,14 +372,22 @@ export async function runStudy(options: StudyOptions): Promise<StudyResults> {
     // Independent cells in parallel processes, largest first so the pool drains evenly.
     const pending = cells.filter((x) => !existsSync(path.join(o.out, 'cells', x.name, 'done.json'))).reverse();
     const spawn = o.spawnCell;
+    // A failed child is retried once below, in this process, where its error is recorded.
     const worker = async (): Promise<void> => {
-      for (let cell = pending.shift(); cell; cell = pending.shift()) await spawn(cell.name);
+      for (let cell = pending.shift(); cell; cell = pending.shift()) await spawn(cell.name).catch((e: unknown) => log(`study: ${(e as Error).message}`));
     };
     await Promise.all(Array.from({ length: o.jobs! }, worker));
   }
+  // One failing cell does not lose the others: its row says why, and the study reports it at the end.
   for (const cell of cells) {
-    const r = await runCell(cell);
-    rows.push({ kind: 'model', size: cell.b.name, params: cell.b.params, paradigm: cell.paradigm, objective: cell.objective, ...r });
+    const row = { kind: 'model' as const, size: cell.b.name, params: cell.b.params, paradigm: cell.paradigm, objective: cell.objective };
+    try {
+      rows.push({ ...row, ...(await runCell(cell)) });
+    } catch (e) {
+      const failed = (e as Error).message;
+      log(`study: grid cell ${cell.name} failed: ${failed}`);
+      rows.push({ ...row, metrics: {}, failed });
+    }
   }
 
   const results: StudyResults = {

@@ -1,3 +1,5 @@
+import type { Doc } from '../../src/data/types.ts';
+import { beirDocText } from '../../src/model/encoder.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -84,6 +86,20 @@ test('a folder mirror with a changed file is refused', async () => {
     openDataset('beir/scifact/test', { mirror, home: tempDir() }).queries(),
     /not found in the mirror/,
   );
+});
+
+test('MS MARCO passages kept in BEIR layout are read without titles, so they encode as their text', async () => {
+  const data = requireSharedData();
+  const docs: Doc[] = [];
+  for await (const d of openDataset('msmarco-passage/dl19-mini', { mirror: data, home: tempDir() }).docs()) docs.push(d);
+  assert.equal(docs.length, 5000);
+  assert.ok(docs.every((d) => d.title === undefined));
+  assert.equal(beirDocText(docs[0]!), docs[0]!.text);
+  // a BEIR corpus keeps its titles (SciFact's are all non-empty)
+  for await (const d of openDataset('beir/scifact/test', { mirror: data, home: tempDir() }).docs()) {
+    assert.equal(beirDocText(d), `${d.title} ${d.text}`);
+    break;
+  }
 });
 
 test('a mirror-only dataset without a mirror says how to get one', async () => {

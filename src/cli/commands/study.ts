@@ -77,5 +77,10 @@ export function register(program: Command): void {
         console.log(`report: ${r.html}`);
       }
       console.log(`study finished in ${((results.wallSeconds ?? 0) / 60).toFixed(1)} min -> ${f.output}`);
+      const failed = results.rows.filter((r) => r.failed);
+      if (failed.length)
+        throw new Error(
+          `${failed.length} grid cell(s) failed: ${failed.map((r) => `${r.size}-${r.paradigm}-${r.objective}: ${r.failed}`).join('; ')}; hint: the table and report hold the other cells; rerun the same command to retry the failed ones`,
+        );
     });
 }

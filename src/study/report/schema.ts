@@ -34,6 +34,7 @@ const row = z.looseObject({
   trainFlops: optionalNumber,
   trainSeconds: optionalNumber,
   trainSteps: optionalNumber,
+  failed: z.string().optional(),
 });
 
 const results = z.looseObject({

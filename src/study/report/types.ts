@@ -30,6 +30,8 @@ export interface StudyRow {
   objective: StudyObjective | null;
   /** Eval set id -> main metric value. */
   metrics: Record<string, number>;
+  /** Why the cell has no results (it failed; rerunning the study retries it). */
+  failed?: string;
   /** Sparse: mean non-zeros per query. */
   nnzQuery?: number;
   /** Sparse: mean non-zeros per document. */
