@@ -73,8 +73,9 @@ export function writeAll(fd: number, data: Uint8Array): void {
 export function writeFileAtomic(path: string, fn: (fd: number) => void): void {
   sweepStaleTemps(path);
   const tmp = tempPath(path);
-  const fd = openSync(tmp, 'w');
+  // Tracked before it exists: a signal between the two would otherwise find no handler and leave it.
   const untrack = trackTemp(tmp);
+  const fd = openSync(tmp, 'w');
   try {
     fn(fd);
     fsyncSync(fd);
@@ -170,10 +171,12 @@ function removeTemps(): void {
 
 function onSignal(signal: NodeJS.Signals): void {
   removeTemps();
-  // Die of the same signal, so the shell and parents see what happened (exit 130 / 143).
+  // Die of the same signal, so the shell and parents see what happened (exit 130 / 143), unless
+  // someone else handles it (a server shutting down gracefully): then it is theirs to act on.
   process.removeListener('SIGINT', onSignal);
   process.removeListener('SIGTERM', onSignal);
-  process.kill(process.pid, signal);
+  handlersInstalled = false;
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }
 
 /**
@@ -259,8 +262,8 @@ export async function withAtomicDir<T>(dir: string, fill: (tmp: string) => Promi
   // Leftovers of any output beside this one whose writer was killed (kill -9, power loss).
   sweepStaleTempsIn(dirname(target));
   const tmp = tempPath(target);
-  mkdirSync(tmp);
   const untrack = trackTemp(tmp);
+  mkdirSync(tmp);
   let result: T;
   try {
     result = await fill(tmp);

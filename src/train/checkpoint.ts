@@ -148,8 +148,8 @@ export function saveCheckpoint(
   const final = path.join(outDir, name);
   mkdirSync(outDir, { recursive: true });
   const tmp = tempPath(final);
-  mkdirSync(tmp);
   const untrack = trackTemp(tmp);
+  mkdirSync(tmp);
   try {
     writeSafetensors(
       path.join(tmp, 'trainable.safetensors'),

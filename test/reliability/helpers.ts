@@ -6,24 +6,16 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
-import { after } from 'node:test';
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { repoRoot, tmp } from '../index/helpers.ts';
 
-export const repoRoot = resolve(import.meta.dirname, '../..');
+export { repoRoot };
 export const lionBin = join(repoRoot, 'bin/lion.js');
-
-const made: string[] = [];
-after(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
 
 /** A fresh scratch folder outside the checkout, removed when the test file ends. */
 export function scratch(prefix = 'lion-rel-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
+  return tmp(prefix);
 }
 
 export interface Result {
@@ -90,6 +82,8 @@ export function expectCase(
 ): Result {
   const before = snapshot(dir);
   const r = lion(args, dir, o.env);
+  // LION_MATRIX_LOG=FILE lists every case run (for the counts in docs/reliability.md).
+  if (process.env.LION_MATRIX_LOG) appendFileSync(process.env.LION_MATRIX_LOG, `${o.code}\t${args.join(' ')}\n`);
   assert.equal(r.code, o.code, `exit status of 'lion ${args.join(' ')}'\n${r.stderr}`);
   if (o.message) {
     assert.match(r.stderr, o.message);

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { expectCase, scratch, write } from './helpers.ts';
+import { spawnSync } from 'node:child_process';
+import { expectCase, repoRoot, scratch, write } from './helpers.ts';
 
 const d = scratch();
 const docs = ['protein folding in cells', 'gene expression in cancer', 'virus and immune response', 'drug trial for the heart'];
@@ -85,4 +86,10 @@ test('--output - writes the run to standard output and no file', () => {
   const r = expectCase(d, bm25('corpus.jsonl', 'queries.jsonl', '-'), { code: 0 });
   assert.equal(r.stdout, readFileSync(join(d, 'run.trec'), 'utf8'));
   assert.match(r.stdout, /^q1 Q0 d1 1 /);
+});
+
+test("with the checkout's bin/ on PATH, `lion` runs by name from any folder", () => {
+  const r = spawnSync('lion', bm25('corpus.jsonl', 'queries.jsonl', 'path.trec'), { cwd: d, encoding: 'utf8', env: { ...process.env, PATH: `${join(repoRoot, 'bin')}:${process.env.PATH}` } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(join(d, 'path.trec'), 'utf8'), readFileSync(join(d, 'run.trec'), 'utf8'));
 });
