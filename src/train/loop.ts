@@ -16,7 +16,7 @@ import { progress } from '../cli/progress.ts';
 import { latestCheckpoint, loadCheckpoint, readCheckpointState, saveCheckpoint, writeFinalExport } from './checkpoint.ts';
 import { learningRate } from './objectives.ts';
 import { DataParallel } from './data-parallel.ts';
-import type { Group } from '../dist/group.ts';
+import type { Group } from '../parallel/group.ts';
 
 export interface MicroResult {
   /** The micro-batch's loss (a scalar with grad); the loop divides it by the accumulation factor. */
