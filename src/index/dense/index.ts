@@ -70,8 +70,9 @@ export class DenseIndex {
   /** Loads a dense index folder (one checksummed read per file). */
   static load(dir: string): DenseIndex {
     const m = readManifest(dir);
+    // (a dense manifest without dense parameters is refused by readManifest)
     if (m.paradigm !== 'dense' || !m.dense)
-      throw new Error(`lion: index '${dir}' is a ${m.paradigm} index, not a dense one`);
+      throw new Error(`lion: index '${dir}' is a ${m.paradigm} index, not a dense one; hint: search it with ${m.paradigm} query vectors, or build a dense index`);
     return new DenseIndex(dir, m, readChecked(dir, m, 'vectors.bin'), readDocIds(dir, m));
   }
 

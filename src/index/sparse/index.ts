@@ -177,7 +177,7 @@ export class SparseIndex {
    */
   static load(dir: string, opts: { shared?: boolean } = {}): SparseIndex {
     const m = readManifest(dir);
-    if (m.paradigm !== 'sparse') throw new Error(`lion: index '${dir}' is a ${m.paradigm} index, not a sparse one`);
+    if (m.paradigm !== 'sparse') throw new Error(`lion: index '${dir}' is a ${m.paradigm} index, not a sparse one; hint: search it with ${m.paradigm} query vectors, or build a sparse index`);
     return new SparseIndex(dir, m, readSparseBuffers(dir, m, opts.shared ?? false), readDocIds(dir, m));
   }
 
