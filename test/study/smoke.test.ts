@@ -33,5 +33,5 @@ test('the smoke study completes every cell and writes the table and the report',
       }
     }
   assert.match(r.stdout, /BM25/);
-  assert.ok(existsSync(path.join(out, 'report', 'index.html')));
+  assert.ok(existsSync(path.join(out, 'report', 'report.html')), 'the HTML report');
 });
