@@ -3,7 +3,7 @@
  * Student's paired t-test and a two-sided randomisation (sign-flip permutation) test.
  * @module
  */
-import tCdf from '@stdlib/stats-base-dists-t-cdf';
+import { studentTCdf } from './t-dist.ts';
 import type { EvaluationResult } from './evaluate.ts';
 import { rng } from './rng.ts';
 
@@ -40,7 +40,7 @@ export function pairedTTest(a: readonly number[], b: readonly number[]): TTestRe
   if (variance === 0)
     return { n, meanDiff: mean, t: mean === 0 ? 0 : Math.sign(mean) * Infinity, df, p: mean === 0 ? 1 : 0 };
   const t = mean / Math.sqrt(variance / n);
-  return { n, meanDiff: mean, t, df, p: Math.min(1, 2 * tCdf(-Math.abs(t), df)) };
+  return { n, meanDiff: mean, t, df, p: Math.min(1, 2 * studentTCdf(-Math.abs(t), df)) };
 }
 
 export interface RandomisationOptions {
