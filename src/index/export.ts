@@ -15,7 +15,7 @@
  */
 import { openTextOutput } from '../data/lines.ts';
 import type { AnyIndex } from './search.ts';
-import { SparseIndex, blockDocuments } from './sparse/index.ts';
+import { SparseIndex } from './sparse/index.ts';
 import type { DenseIndex } from './dense/index.ts';
 
 export const EXPORT_FORMATS = ['opensearch', 'elasticsearch', 'qdrant'] as const;
@@ -103,26 +103,18 @@ export async function exportIndex(index: AnyIndex, path: string, opts: ExportOpt
       n++;
     };
     if (sparse) {
-      const d = index.data;
-      for (let b = 0; b < d.nDocBlocks; b++) {
-        const docs = blockDocuments(d, b);
-        for (let l = 0; l < docs.length; l++) {
-          // input numbering (a reordered index lists its documents in internal order, same ids and vectors)
-          const i = (b << d.docBlockShift) + l;
-          const doc = d.origDoc ? d.origDoc[i]! : i;
-          const v = docs[l]!;
-          let body = '';
-          let qv = '';
-          if (keys) {
-            const parts: string[] = [];
-            for (let i = 0; i < v.indices.length; i++)
-              parts.push(`${JSON.stringify(keys[v.indices[i]!])}:${w(v.values[i]!)}`);
-            body = `{${parts.join(',')}}`;
-          } else {
-            qv = `{"indices":[${Array.from(v.indices).join(',')}],"values":[${Array.from(v.values, w).join(',')}]}`;
-          }
-          await emit(doc, index.docIds[doc]!, body, qv);
+      for (const [doc, v] of index.documents()) {
+        let body = '';
+        let qv = '';
+        if (keys) {
+          const parts: string[] = [];
+          for (let i = 0; i < v.indices.length; i++)
+            parts.push(`${JSON.stringify(keys[v.indices[i]!])}:${w(v.values[i]!)}`);
+          body = `{${parts.join(',')}}`;
+        } else {
+          qv = `{"indices":[${Array.from(v.indices).join(',')}],"values":[${Array.from(v.values, w).join(',')}]}`;
         }
+        await emit(doc, index.docIds[doc]!, body, qv);
       }
     } else {
       const di = index as DenseIndex;

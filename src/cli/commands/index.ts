@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { BF16_INFERENCE_HELP, placement, positiveInt, withPlacement } from '../flags.ts';
 import { withAtomicDir, type IndexManifest } from '../../index/manifest.ts';
-import { SparseIndexBuilder } from '../../index/sparse/build.ts';
+import { SparseIndexBuilder, DOC_ORDERS, type DocOrder } from '../../index/sparse/build.ts';
 import { DenseIndexBuilder, DENSE_DTYPES, type DenseDtype } from '../../index/dense/build.ts';
 import { VectorFile, isSparse } from '../../index/vectors.ts';
 import { readTokenizerInfo } from '../../index/tokens.ts';
@@ -25,6 +25,7 @@ export interface IndexFlags {
   output: string;
   bits: string;
   docBlock: string;
+  reorder?: DocOrder;
   bufferPostings: string;
   dtype: DenseDtype;
   vocabSize?: string;
@@ -92,6 +93,7 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
         const b = new SparseIndexBuilder(tmp, {
           bits,
           docBlock,
+          reorder: f.reorder,
           bufferPostings,
           vocabSize,
           identity,
@@ -165,6 +167,11 @@ export function register(program: Command): void {
     .option('--overwrite', 'replace an existing Lion index at --output (nothing else is ever replaced)')
     .option('--bits <n>', 'sparse: impact width, 8 or 16', '8')
     .option('--doc-block <n>', 'sparse: documents per block-max block (power of two, <= 256)', '32')
+    .addOption(
+      new Option('--reorder <order>', 'sparse: document order inside the index: bp = recursive graph bisection (similar documents share blocks, so BMP prunes more; same results; slower build, 8 bytes/posting of memory), none = input order')
+        .choices([...DOC_ORDERS])
+        .default('none'),
+    )
     .option(
       '--buffer-postings <n>',
       'sparse: postings held in memory before spilling to disk (~20 bytes each)',
