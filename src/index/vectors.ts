@@ -8,6 +8,8 @@
 import { createReadStream, existsSync, statSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Labelled, Paradigm, SparseVector, VectorIdentity } from './types.ts';
+import { AtomicTextWriter } from '../data/lines.ts';
+import { writeBytesAtomic } from '../formats/file-io.ts';
 
 export interface VectorMeta extends VectorIdentity {
   paradigm?: Paradigm;
@@ -163,4 +165,70 @@ export class VectorFile {
 
 export function isSparse(v: AnyVector): v is SparseVector {
   return !(v instanceof Float32Array);
+}
+
+/** One vector file, or several read as one. */
+export type VectorSource = Pick<VectorFile, 'path' | 'meta' | 'paradigm'> & AsyncIterable<VectorLine<AnyVector>>;
+
+/**
+ * Vector files read one after another as one file: the shards of a corpus (`lion encode --shard i/N`)
+ * in shard order give exactly the vectors, ids and order of the one-pass file. Their identities (model,
+ * adapter, tokenizer, vocabulary) must agree; the first file's is the whole's.
+ */
+export class VectorFiles {
+  readonly files: VectorFile[];
+  constructor(paths: readonly string[], expect?: Paradigm) {
+    if (paths.length === 0) throw new Error('lion: no vector files given');
+    this.files = paths.map((p) => new VectorFile(p, expect));
+  }
+  get path(): string {
+    return this.files.map((f) => f.path).join(',');
+  }
+  get meta(): VectorMeta | undefined {
+    return this.files[0]!.meta;
+  }
+  get paradigm(): Paradigm | undefined {
+    return this.files[0]!.paradigm;
+  }
+  async *[Symbol.asyncIterator](): AsyncGenerator<VectorLine<AnyVector>> {
+    const first = this.files[0]!;
+    for (const f of this.files) {
+      f.paradigm ??= first.paradigm;
+      yield* f;
+      const a = JSON.stringify(first.meta ?? null);
+      const b = JSON.stringify(f.meta ?? null);
+      if (a !== b) throw new Error(`lion: vector files '${first.path}' and '${f.path}' were made by different models or settings (${a} vs ${b}); hint: index shards of one lion encode run together`);
+    }
+  }
+}
+
+/** `a.jsonl` or `a.jsonl,b.jsonl,…` (shards in order). */
+export function openVectors(spec: string, expect?: Paradigm): VectorSource {
+  const paths = spec.split(',').filter((p) => p !== '');
+  return paths.length === 1 ? new VectorFile(paths[0]!, expect) : new VectorFiles(paths, expect);
+}
+
+/** One line of a vector file, as `lion encode` writes it. */
+export function vectorJsonLine(id: string, v: AnyVector): string {
+  return v instanceof Float32Array
+    ? JSON.stringify({ id, vector: Array.from(v) }) + '\n'
+    : JSON.stringify({ id, indices: Array.from(v.indices), values: Array.from(v.values) }) + '\n';
+}
+
+/** Writes labelled vectors to `path` atomically, with their identity in the `.meta.json` sidecar; returns how many. */
+export async function writeVectorFile(path: string, vectors: AsyncIterable<Labelled<AnyVector>>, meta: VectorMeta): Promise<number> {
+  const out = await AtomicTextWriter.open(path);
+  let n = 0;
+  try {
+    for await (const v of vectors) {
+      await out.write(vectorJsonLine(v.id, v.vector));
+      n++;
+    }
+    await out.close();
+  } catch (e) {
+    await out.abort();
+    throw e;
+  }
+  writeBytesAtomic(`${path}.meta.json`, JSON.stringify(meta));
+  return n;
 }

@@ -9,6 +9,7 @@ import { flopsPerToken } from './budget.ts';
 import type { MicroResult, TrainTask } from './loop.ts';
 import { maskTokens, type MaskingOptions } from './masking.ts';
 import { batchIndices, mixSeed } from './rng.ts';
+import { SOLO, shareOf, type Group } from '../parallel/group.ts';
 
 export interface LmTaskOptions {
   model: LlamaForCausalLM;
@@ -19,18 +20,20 @@ export interface LmTaskOptions {
   params: [string, Tensor][];
   exportTo?: (dir: string) => void;
   validationBlocks?: readonly Int32Array[];
+  /** Data-parallel ranks: each trains on its share of the global batch of `batchSize` blocks. */
+  group?: Group;
 }
 
 /**
  * Shifted cross-entropy: logits at t−1 predict labels at t (HF's causal-LM loss, which MNTP inherits).
- * logits [B, L, V], labels [B, L] (−100 = ignore) -> mean over counted targets.
+ * logits [B, L, V], labels [B, L] (−100 = ignore) -> mean over counted targets (or their sum).
  */
-export function shiftedCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
+export function shiftedCrossEntropy(logits: Tensor, labels: Tensor, reduction: 'mean' | 'sum' = 'mean'): Tensor {
   return tidy(() => {
     const [B, L, V] = logits.shape as [number, number, number];
     const pred = logits.narrow(1, 0, L - 1).reshape([B * (L - 1), V]);
     const target = labels.narrow(1, 1, L - 1).reshape([B * (L - 1)]);
-    return crossEntropy(pred, target, { ignoreIndex: -100 });
+    return crossEntropy(pred, target, { ignoreIndex: -100, reduction });
   });
 }
 
@@ -56,12 +59,31 @@ abstract class BlockTask implements TrainTask {
   train(on: boolean): void {
     this.o.model.train(on);
   }
-  protected abstract lossOf(ids: Int32Array, B: number, L: number, seed: number): Tensor;
+  /** The model's input and labels (−100: not a target) for blocks `ids`, and its attention. */
+  protected abstract inputs(ids: Int32Array, seed: number): { input: Int32Array; labels: Int32Array };
+  protected abstract readonly attention: 'causal' | 'bidirectional';
+  /**
+   * The batch's mean loss over its targets, restricted to rows [start, start+count): the sum over
+   * those rows divided by the target count of all B rows, so that the ranks' shares add up to it.
+   */
+  protected lossOf(ids: Int32Array, B: number, L: number, seed: number, rows = { start: 0, count: B }): Tensor {
+    const { input, labels } = this.inputs(ids, seed);
+    let targets = 0;
+    for (let r = 0; r < B; r++) for (let t = 1; t < L; t++) if (labels[r * L + t] !== -100) targets++;
+    const mine = (a: Int32Array): Int32Array => a.subarray(rows.start * L, (rows.start + rows.count) * L);
+    return tidy(() => {
+      const device = this.o.model.device;
+      const logits = this.o.model.forward(i64(mine(input), [rows.count, L], device), Tensor.ones([rows.count, L], 'i64', device), this.attention);
+      return shiftedCrossEntropy(logits, i64(mine(labels), [rows.count, L], device), 'sum').div(Math.max(1, targets));
+    });
+  }
   micro(u: number): MicroResult {
     const idx = batchIndices(u, this.o.batchSize, this.o.blocks.length, this.o.seed);
     const { ids, L } = blockBatch(this.o.blocks, idx);
-    const tokens = idx.length * L;
-    return { loss: this.lossOf(ids, idx.length, L, mixSeed(this.o.seed, 7, u)), tokens, flops: tokens * this.fpt };
+    // Masking is drawn over the whole global batch, then each rank takes its rows.
+    const rows = shareOf(this.o.group ?? SOLO, idx.length, `batch of ${idx.length} blocks`);
+    const tokens = rows.count * L;
+    return { loss: this.lossOf(ids, idx.length, L, mixSeed(this.o.seed, 7, u), rows), tokens, flops: tokens * this.fpt };
   }
   validate(): Record<string, number> {
     const v = this.o.validationBlocks;
@@ -79,23 +101,19 @@ abstract class BlockTask implements TrainTask {
 
 /** Causal language modelling: next-token cross-entropy with a causal mask. */
 export class CausalLmTask extends BlockTask {
-  protected lossOf(ids: Int32Array, B: number, L: number): Tensor {
-    return tidy(() => {
-      const device = this.o.model.device;
-      const x = i64(ids, [B, L], device);
-      return shiftedCrossEntropy(this.o.model.forward(x, Tensor.ones([B, L], 'i64', device), 'causal'), x);
-    });
+  protected readonly attention = 'causal';
+  protected inputs(ids: Int32Array): { input: Int32Array; labels: Int32Array } {
+    return { input: ids, labels: ids };
   }
 }
 
 /** MNTP: bidirectional attention over a masked block; position t−1 predicts the masked token at t. */
 export class MntpTask extends BlockTask {
+  protected readonly attention = 'bidirectional';
   constructor(o: LmTaskOptions, readonly masking: MaskingOptions) {
     super(o);
   }
-  protected lossOf(ids: Int32Array, B: number, L: number, seed: number): Tensor {
-    const { input, labels } = maskTokens(ids, this.masking, seed);
-    const device = this.o.model.device;
-    return tidy(() => shiftedCrossEntropy(this.o.model.forward(i64(input, [B, L], device), Tensor.ones([B, L], 'i64', device), 'bidirectional'), i64(labels, [B, L], device)));
+  protected inputs(ids: Int32Array, seed: number): { input: Int32Array; labels: Int32Array } {
+    return maskTokens(ids, this.masking, seed);
   }
 }

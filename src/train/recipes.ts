@@ -14,6 +14,7 @@ import { loadBackbone, saveAdapter, type Backbone } from '../model/backbone.ts';
 import { applyLora, loraParameters, PAPER_LORA, type LoraConfig } from '../model/lora.ts';
 import { saveModel } from '../model/load.ts';
 import { runTraining, type LoopSummary } from './loop.ts';
+import { joinGroup, type Group } from '../parallel/group.ts';
 import { pathIdentity, textsIdentity } from '../formats/identity.ts';
 import { CausalLmTask, MntpTask } from './lm-tasks.ts';
 import { packBlocks } from './masking.ts';
@@ -49,6 +50,8 @@ export interface CommonTrainOptions {
   dtype?: DType;
   /** Recompute each decoder layer in the backward pass instead of keeping its activations. */
   gradCheckpointing?: boolean;
+  /** Data-parallel ranks; default: joined from torchrun's environment (see parallel/group.ts), else alone. */
+  group?: Group;
 }
 
 /** The backbone a training recipe starts from, on its device and in its dtype. */
@@ -88,7 +91,7 @@ function exporter(b: Backbone, tuning: Tuning, layout: 'sparse' | 'dense'): (dir
  * when a run is resumed (the loop records its own optimisation settings beside the rest).
  */
 // gradCheckpointing changes memory and time only: the recomputed layers replay the same RNG draws.
-const RESUME_FREE = new Set(['output', 'saveEvery', 'validateEvery', 'flopsBudget', 'maxSeconds', 'printEvery', 'log', 'validation', 'gradCheckpointing']);
+const RESUME_FREE = new Set(['output', 'saveEvery', 'validateEvery', 'flopsBudget', 'maxSeconds', 'printEvery', 'log', 'validation', 'gradCheckpointing', 'group', 'gradCache']);
 /** Inputs recorded by identity (size and hashes), not by value or path. */
 const INPUTS = new Set(['model', 'adapter', 'texts', 'examples', 'corpus', 'trainFile']);
 
@@ -122,6 +125,8 @@ function loopConfig(o: CommonTrainOptions, config: Record<string, unknown>) {
     maxSeconds: o.maxSeconds,
     autocast: o.autocast,
     device: o.device,
+    group: o.group ?? joinGroup(o.device ?? 'cpu'),
+    seed: o.seed ?? 0,
     config: o.autocast ? { ...config, autocast: o.autocast } : config,
     printEvery: o.printEvery,
   };
@@ -151,7 +156,7 @@ export function pretrain(o: LmTrainOptions): LoopSummary {
   try {
     const params = trainable(b, o.tuning);
     const { train, val } = lmBlocks(b, o);
-    const task = new CausalLmTask({ model: b.model, blocks: train, validationBlocks: val, batchSize: o.batchSize, seed: o.seed ?? 0, params, exportTo: exporter(b, o.tuning, 'sparse') });
+    const task = new CausalLmTask({ model: b.model, blocks: train, validationBlocks: val, batchSize: o.batchSize, seed: o.seed ?? 0, params, exportTo: exporter(b, o.tuning, 'sparse'), group: o.group ?? joinGroup(o.device ?? 'cpu') });
     return runTraining(task, loopConfig(o, recordedSettings('pretrain', o as LmTrainOptions & Record<string, unknown>, { seed: o.seed ?? 0 })));
   } finally {
     b.model.dispose();
@@ -175,7 +180,7 @@ export function mntp(o: MntpOptions): LoopSummary {
     if (maskIds.length !== 1) throw new Error(`lion mntp: the mask token '${maskText}' is ${maskIds.length} tokens in this tokenizer; hint: choose one that is a single token`);
     const { train, val } = lmBlocks(b, o);
     const masking = { probability: o.probability ?? 0.2, maskId: maskIds[0]!, vocabSize: b.config.vocab_size, protectedIds: new Set([b.tokenizer.bosId]) };
-    const task = new MntpTask({ model: b.model, blocks: train, validationBlocks: val, batchSize: o.batchSize, seed: o.seed ?? 0, params, exportTo: exporter(b, o.tuning, 'sparse') }, masking);
+    const task = new MntpTask({ model: b.model, blocks: train, validationBlocks: val, batchSize: o.batchSize, seed: o.seed ?? 0, params, exportTo: exporter(b, o.tuning, 'sparse'), group: o.group ?? joinGroup(o.device ?? 'cpu') }, masking);
     return runTraining(task, loopConfig(o, recordedSettings('mntp', o as MntpOptions & Record<string, unknown>, { seed: o.seed ?? 0, mask: maskText, probability: masking.probability })));
   } finally {
     b.model.dispose();
@@ -197,6 +202,8 @@ export interface RetrieverTrainOptions extends CommonTrainOptions {
   /** Validation on a small dev collection, every validateEvery steps. */
   validation?: { queries: ReadonlyMap<string, string>; docs: ReadonlyMap<string, string>; qrels: import('../data/types.ts').Qrels };
   log?: (line: string) => void;
+  /** Gradient cache: texts per forward pass, the loss still on the whole batch (same gradients). */
+  gradCache?: number;
 }
 
 export async function loadExamples(file: string): Promise<TrainingExample[]> {
@@ -219,7 +226,7 @@ export async function trainRetriever(o: RetrieverTrainOptions): Promise<LoopSumm
     const v = o.validation;
     const enc = v ? new Encoder(b.model, b.tokenizer, { paradigm: o.paradigm, maxLength, batchSize: 32 }) : null;
     const validate = v && enc ? () => evaluateModel(enc, v.queries, v.docs, v.qrels) : undefined;
-    const task = new RetrievalTask({ model: b.model, tokenizer: b.tokenizer, paradigm: o.paradigm, objective: o.objective, examples, batchSize: o.batchSize, negatives: o.negatives, maxLength, seed: o.seed ?? 0, totalSteps: o.steps, flopsLambda: o.flopsLambda, params, exportTo: exporter(b, o.tuning, o.paradigm), validate });
+    const task = new RetrievalTask({ model: b.model, tokenizer: b.tokenizer, paradigm: o.paradigm, objective: o.objective, examples, batchSize: o.batchSize, negatives: o.negatives, maxLength, seed: o.seed ?? 0, totalSteps: o.steps, flopsLambda: o.flopsLambda, params, exportTo: exporter(b, o.tuning, o.paradigm), validate, group: o.group ?? joinGroup(o.device ?? 'cpu'), gradCache: o.gradCache });
     const summary = runTraining(task, loopConfig(o, recordedSettings('train', o as RetrieverTrainOptions & Record<string, unknown>, { seed: o.seed ?? 0, maxLength, flopsLambda: o.flopsLambda ?? null })));
     return { ...summary, skipped, examples: examples.length };
   } finally {

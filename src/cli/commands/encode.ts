@@ -8,11 +8,12 @@ import { DOC_TEXT_RULES, Encoder, type DocTextRule, type Paradigm, type TextKind
 import { vectorIdentity } from '../../model/backbone.ts';
 import { loadPretrained } from '../../model/hub.ts';
 import { hubOptions } from '../hub.ts';
-import type { VectorMeta } from '../../index/vectors.ts';
+import { vectorJsonLine, type VectorMeta } from '../../index/vectors.ts';
 import { writeBytesAtomic } from '../../formats/file-io.ts';
 import { countLines, readTextGroups } from '../../model/texts.ts';
 import { progress } from '../progress.ts';
 import { BF16_INFERENCE_HELP, placement, positiveInt, withPlacement } from '../flags.ts';
+import { parseShard, shardRange } from '../../parallel/shard.ts';
 
 export interface EncodeFlags {
   model: string;
@@ -28,6 +29,7 @@ export interface EncodeFlags {
   device?: string;
   dtype?: string;
   bf16?: boolean;
+  shard?: string;
 }
 
 export async function runEncode(f: EncodeFlags): Promise<{ texts: number; tokens: number; seconds: number }> {
@@ -35,6 +37,7 @@ export async function runEncode(f: EncodeFlags): Promise<{ texts: number; tokens
   const maxLength = f.maxLength === undefined ? undefined : positiveInt('encode', '--max-length', f.maxLength);
   const topK = f.topK === undefined ? undefined : positiveInt('encode', '--top-k', f.topK);
   const { device, dtype } = placement('encode', f);
+  const shard = parseShard('encode', f.shard);
   const loaded = await loadPretrained({ model: f.model, adapter: f.adapter, paradigm: f.paradigm, device, dtype }, hubOptions());
   const encoder = new Encoder(loaded.model, loaded.tokenizer, {
     paradigm: f.paradigm,
@@ -43,7 +46,11 @@ export async function runEncode(f: EncodeFlags): Promise<{ texts: number; tokens
     topK,
     maxLength: maxLength === undefined ? undefined : { [f.kind]: maxLength },
   });
-  const total = process.stderr.isTTY ? await countLines(f.input) : 0;
+  const groupSize = batchSize * 32;
+  const lines = shard || process.stderr.isTTY ? await countLines(f.input) : 0;
+  // A shard takes whole groups, so each text meets the batch it would meet in one pass.
+  const range = shard ? shardRange(shard, lines, groupSize) : { start: 0, end: lines };
+  const total = range.end - range.start;
   const bar = progress(total, 'texts', 'encode');
   // Who made these vectors: `lion index` records it, and `lion search` checks query files against it.
   // A sidecar file beside a vectors file; the first line (`{"_meta": …}`) when writing to stdout.
@@ -55,18 +62,16 @@ export async function runEncode(f: EncodeFlags): Promise<{ texts: number; tokens
   let tokens = 0;
   try {
     // Groups of many batches: sorting by length inside a group keeps padding low; order is restored.
-    for await (const group of readTextGroups(f.input, batchSize * 32, f.docText)) {
+    let at = 0;
+    for await (const group of readTextGroups(f.input, groupSize, f.docText)) {
+      at += group.length;
+      if (shard && (at - group.length < range.start || at - group.length >= range.end)) continue;
       const vecs = encoder.encodeAll(group.map((g) => g.text), f.kind, (n, tk) => {
         tokens += tk;
         bar.update(done + n, { 'tok/s': Math.round(tokens / ((performance.now() - t0) / 1000)) });
       });
       let chunk = '';
-      group.forEach((g, i) => {
-        const v = vecs[i]!;
-        chunk += v instanceof Float32Array
-          ? JSON.stringify({ id: g.id, vector: Array.from(v) }) + '\n'
-          : JSON.stringify({ id: g.id, indices: Array.from(v.indices), values: Array.from(v.values) }) + '\n';
-      });
+      group.forEach((g, i) => (chunk += vectorJsonLine(g.id, vecs[i]!)));
       await out.write(chunk);
       done += group.length;
     }
@@ -99,7 +104,8 @@ export function register(program: Command): void {
       new Option('--doc-text <rule>', "a BEIR line's text: authors = title + ' ' + text always (the paper's BEIR encoding), clean = no leading space for empty titles")
         .choices([...DOC_TEXT_RULES])
         .default('authors'),
-    );
+    )
+    .option('--shard <i/N>', 'encode only shard i of N (0-based): run N of these, on as many devices or machines, then lion index --vectors the N files in shard order');
   withPlacement(cmd)
     .option('--bf16', BF16_INFERENCE_HELP)
     .action(async (f: EncodeFlags) => {

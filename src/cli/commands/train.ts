@@ -16,6 +16,8 @@ import { loadExamples, mntp, pretrain, trainRetriever, type CommonTrainOptions, 
 import { clipNorm, nonNegativeInt, nonNegativeNumber, numberIn, placement, positiveInt, positiveNumber, withPlacement, type PlacementFlags } from '../flags.ts';
 import { trainReranker } from '../../train/cross-encoder.ts';
 import { resolveExamples } from '../../train/retrieval.ts';
+import { launchRanks, shouldLaunch } from '../../parallel/launch.ts';
+import { rankEnv } from '../../parallel/group.ts';
 
 interface CommonFlags extends PlacementFlags {
   model: string;
@@ -113,8 +115,24 @@ async function texts(corpus: string, maxTexts?: string): Promise<string[]> {
 }
 
 function report(s: { step: number; seconds: number; flops: number; lastLoss: number; stoppedBy: string; resumedFrom: number; validation: Record<string, number> | null }, out: string): void {
+  if ((rankEnv()?.rank ?? 0) !== 0) return; // rank 0 speaks for the ranks
   const v = s.validation ? ' ' + Object.entries(s.validation).map(([k, x]) => `${k} ${x.toFixed(4)}`).join(' ') : '';
   console.error(`lion: ${s.step} steps (resumed at ${s.resumedFrom}, stopped by ${s.stoppedBy}) in ${s.seconds.toFixed(0)} s, ${s.flops.toExponential(2)} FLOPs, last loss ${s.lastLoss.toFixed(4)}${v} -> ${join(out, FINAL_DIR)}`);
+}
+
+function withRanks(c: Command): Command {
+  return c.option('--nproc <n>', 'data-parallel ranks on this machine (c10d Gloo on CPU, NCCL on CUDA); --batch-size stays the global batch', '1');
+}
+
+/** Runs the command as --nproc local ranks when asked (true: they ran and succeeded). */
+async function launched(cmd: string, f: { nproc: string; batchSize: string }): Promise<boolean> {
+  const n = positiveInt(cmd, '--nproc', f.nproc);
+  if (!shouldLaunch(cmd, n)) return false;
+  const batch = positiveInt(cmd, '--batch-size', f.batchSize);
+  if (batch % n !== 0) throw new Error(`lion ${cmd}: --batch-size ${batch} does not split evenly over --nproc ${n}; hint: the batch is global, make it a multiple of --nproc`);
+  const code = await launchRanks(n);
+  if (code !== 0) throw new Error(`lion ${cmd}: a rank of ${n} failed (exit status ${code}); hint: its error is printed above; rerun the same command to resume from the last checkpoint`);
+  return true;
 }
 
 export function register(program: Command): void {
@@ -132,27 +150,29 @@ export function register(program: Command): void {
       report(s, f.output);
     });
 
-  withCommon(program.command('pretrain').description('causal-LM pre-training of a (small) Llama from scratch on a corpus'), { steps: '1000', batch: '8', lr: '3e-4', warmup: '0.02', full: true })
+  withRanks(withCommon(program.command('pretrain').description('causal-LM pre-training of a (small) Llama from scratch on a corpus'), { steps: '1000', batch: '8', lr: '3e-4', warmup: '0.02', full: true }))
     .requiredOption('--corpus <file|id>', 'documents to train on (BEIR corpus.jsonl, MS MARCO collection, or a dataset id)')
     .option('--block <n>', 'tokens per training block', '512')
     .option('--max-texts <n>', 'use at most n documents')
-    .action(async (f: CommonFlags & { corpus: string; block: string; maxTexts?: string }) => {
+    .action(async (f: CommonFlags & { corpus: string; block: string; maxTexts?: string; nproc: string }) => {
+      if (await launched('pretrain', f)) return;
       const s = pretrain({ ...common('pretrain', f), texts: await texts(f.corpus, f.maxTexts), blockSize: positiveInt('pretrain', '--block', f.block) });
       report(s, f.output);
     });
 
-  withCommon(program.command('mntp').description('masked next-token prediction with bidirectional attention (LoRA r16/α32 by default), spec §2'), { steps: '10000', batch: '32', lr: '5e-5', warmup: '0', full: false })
+  withRanks(withCommon(program.command('mntp').description('masked next-token prediction with bidirectional attention (LoRA r16/α32 by default), spec §2'), { steps: '10000', batch: '32', lr: '5e-5', warmup: '0', full: false }))
     .requiredOption('--corpus <file|id>', 'documents (the paper: MS MARCO passages)')
     .option('--block <n>', 'tokens per block', '512')
     .option('--max-texts <n>', 'use at most n documents')
     .option('--mask-token <text>', 'the mask token (an existing single token)', '_')
     .option('--mask-probability <x>', 'fraction of tokens selected', '0.2')
-    .action(async (f: CommonFlags & { corpus: string; block: string; maxTexts?: string; maskToken: string; maskProbability: string }) => {
+    .action(async (f: CommonFlags & { corpus: string; block: string; maxTexts?: string; maskToken: string; maskProbability: string; nproc: string }) => {
+      if (await launched('mntp', f)) return;
       const s = mntp({ ...common('mntp', f), texts: await texts(f.corpus, f.maxTexts), blockSize: positiveInt('mntp', '--block', f.block), maskToken: f.maskToken, probability: numberIn('mntp', '--mask-probability', f.maskProbability, { min: 0, max: 1, minOpen: true, maxOpen: true }) });
       report(s, f.output);
     });
 
-  withCommon(program.command('train').description('fine-tune a Lion-SP or Lion-DS retriever with CL, KD (MarginMSE) or CL+KD'), { steps: '1000', batch: '8', lr: '1e-4', warmup: '0.04', full: false })
+  withRanks(withCommon(program.command('train').description('fine-tune a Lion-SP or Lion-DS retriever with CL, KD (MarginMSE) or CL+KD'), { steps: '1000', batch: '8', lr: '1e-4', warmup: '0.04', full: false }))
     .addOption(new Option('--paradigm <p>', 'sparse or dense').choices(['sparse', 'dense']).makeOptionMandatory())
     .addOption(new Option('--objective <o>', 'cl, kd or cl+kd').choices(['cl', 'kd', 'cl+kd']).makeOptionMandatory())
     .requiredOption('--train <file>', 'training examples (spec §7 formats or sentence-transformers hard negatives)')
@@ -164,7 +184,9 @@ export function register(program: Command): void {
     .option('--flops-d <x>', 'FLOPS weight for documents (sparse)', '0.04')
     .option('--dev-queries <file|id>', 'validation queries (with --dev-qrels and --validate-every)')
     .option('--dev-qrels <file|id>', 'validation qrels; the collection is --corpus')
-    .action(async (f: CommonFlags & { paradigm: Paradigm; objective: Objective; train: string; corpus?: string; negatives: string; queryLength: string; docLength: string; flopsQ: string; flopsD: string; devQueries?: string; devQrels?: string }) => {
+    .option('--grad-cache <chunk>', 'gradient cache: encode chunk texts per forward pass, the loss and gradients still on the whole batch (large batches in bounded memory)')
+    .action(async (f: CommonFlags & { paradigm: Paradigm; objective: Objective; train: string; corpus?: string; negatives: string; queryLength: string; docLength: string; flopsQ: string; flopsD: string; devQueries?: string; devQrels?: string; nproc: string; gradCache?: string }) => {
+      if (await launched('train', f)) return;
       const corpus = f.corpus ? await corpusTextsFrom(f.corpus) : new Map<string, string>();
       const validation = f.devQueries && f.devQrels ? { queries: await queriesFrom(f.devQueries), qrels: await qrelsFrom(f.devQrels), docs: corpus } : undefined;
       const s = await trainRetriever({
@@ -178,6 +200,7 @@ export function register(program: Command): void {
         maxLength: { query: positiveInt('train', '--query-length', f.queryLength), doc: positiveInt('train', '--doc-length', f.docLength) },
         flopsLambda: { query: num('train', '--flops-q', f.flopsQ), doc: num('train', '--flops-d', f.flopsD) },
         validation,
+        gradCache: f.gradCache === undefined ? undefined : positiveInt('train', '--grad-cache', f.gradCache),
       });
       report(s, f.output);
     });
