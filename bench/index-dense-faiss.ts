@@ -1,0 +1,124 @@
+/**
+ * Lion's flat dense search against FAISS IndexFlatIP on the same vectors and threads, in one run:
+ * Lion, then FAISS (bench/dense_faiss.py, a child process), then Lion again; each side's best of its
+ * repetitions, batched (all queries in one call) and single (one query per call). Checks that the
+ * top-k ids agree.
+ *
+ *   node --import tsx bench/index-dense-faiss.ts [--docs 100000] [--dim 512] [--queries 1000]
+ *        [--single 100] [--threads 1] [--k 10] [--python /usr/bin/python3]
+ *
+ * Needs Debian's python3-faiss (benchmark only). Writes bench/out/index-dense-faiss.json.
+ * @module
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { buildDenseIndex } from '../src/index/dense/build.ts';
+import { DenseIndex } from '../src/index/dense/index.ts';
+import { rng } from '../src/index/synthetic.ts';
+import { setNumThreads, getNumThreads } from '../src/torch/index.ts';
+
+const { values: a } = parseArgs({
+  options: {
+    docs: { type: 'string', default: '100000' },
+    dim: { type: 'string', default: '512' },
+    queries: { type: 'string', default: '1000' },
+    single: { type: 'string', default: '100' },
+    threads: { type: 'string', default: '1' },
+    k: { type: 'string', default: '10' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    dir: { type: 'string', default: '/tmp/lion-bench-faiss' },
+  },
+});
+const N = Number(a.docs);
+const D = Number(a.dim);
+const NQ = Number(a.queries);
+const SINGLE = Number(a.single);
+const T = Number(a.threads);
+const K = Number(a.k);
+const dir = a.dir!;
+setNumThreads(T);
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+const r = rng(5);
+const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+const all = new Float32Array(N * D);
+for (let i = 0; i < all.length; i++) all[i] = gauss();
+const qs = new Float32Array(NQ * D);
+for (let i = 0; i < qs.length; i++) qs[i] = gauss();
+writeFileSync(join(dir, 'docs.f32'), all);
+writeFileSync(join(dir, 'queries.f32'), qs);
+writeFileSync(join(dir, 'meta.json'), JSON.stringify({ N, D, NQ, single: SINGLE }));
+const queries = Array.from({ length: NQ }, (_, i) => qs.subarray(i * D, (i + 1) * D));
+await buildDenseIndex(
+  join(dir, 'idx'),
+  Array.from({ length: N }, (_, i) => ({ id: `d${i}`, vector: all.subarray(i * D, (i + 1) * D) })),
+  { dtype: 'f32' },
+);
+const idx = DenseIndex.load(join(dir, 'idx'));
+await idx.searchBatch(queries.slice(0, 4), K); // warm-up and the libtorch copy
+
+async function lion(): Promise<{ batchedQps: number; singleQps: number; ids: Int32Array[] }> {
+  let best = { batchedQps: 0, singleQps: 0 };
+  let ids: Int32Array[] = [];
+  for (let rep = 0; rep < 2; rep++) {
+    let t = performance.now();
+    const res = await idx.searchBatch(queries, K);
+    const batchedQps = NQ / ((performance.now() - t) / 1000);
+    ids = res.map((x) => x.docs);
+    t = performance.now();
+    for (let i = 0; i < SINGLE; i++) await idx.searchBatch([queries[i]!], K);
+    const singleQps = SINGLE / ((performance.now() - t) / 1000);
+    best = { batchedQps: Math.max(best.batchedQps, batchedQps), singleQps: Math.max(best.singleQps, singleQps) };
+  }
+  return { ...best, ids };
+}
+
+const load0 = loadavg()[0]!;
+const l1 = await lion();
+execFileSync(a.python!, ['bench/dense_faiss.py', dir, String(T), String(K)], { stdio: 'inherit' });
+const f = JSON.parse(readFileSync(join(dir, 'faiss.json'), 'utf8')) as {
+  batchedQps: number;
+  singleQps: number;
+  faiss: string;
+};
+const l2 = await lion();
+const fb = readFileSync(join(dir, 'faiss_ids.i64'));
+const fids = new BigInt64Array(fb.buffer, fb.byteOffset, fb.length / 8);
+let agree = 0;
+l2.ids.forEach((ids, qi) => {
+  if (Array.from(ids).every((d, j) => BigInt(d) === fids[qi * K + j])) agree++;
+});
+const out = {
+  date: new Date().toISOString(),
+  docs: N,
+  dim: D,
+  queries: NQ,
+  single: SINGLE,
+  k: K,
+  threads: { lion: getNumThreads(), faiss: T },
+  lion: [
+    { batchedQps: l1.batchedQps, singleQps: l1.singleQps },
+    { batchedQps: l2.batchedQps, singleQps: l2.singleQps },
+  ],
+  faiss: f,
+  top10Agree: agree / NQ,
+  loadavg: [load0, loadavg()[0]],
+};
+console.error(JSON.stringify(out));
+mkdirSync('bench/out', { recursive: true });
+writeFileSync('bench/out/index-dense-faiss.json', JSON.stringify(out, null, 2));
+const lb = Math.max(l1.batchedQps, l2.batchedQps);
+const ls = Math.max(l1.singleQps, l2.singleQps);
+console.log(
+  `| threads | Lion batched q/s | FAISS batched q/s | ratio | Lion single q/s | FAISS single q/s | ratio | same top-${K} |`,
+);
+console.log('|---|---|---|---|---|---|---|---|');
+console.log(
+  `| ${T} | ${lb.toFixed(0)} | ${f.batchedQps.toFixed(0)} | ${(lb / f.batchedQps).toFixed(2)} | ${ls.toFixed(0)} | ${f.singleQps.toFixed(0)} | ${(ls / f.singleQps).toFixed(2)} | ${((agree / NQ) * 100).toFixed(1)}% |`,
+);
+idx.close();
+rmSync(dir, { recursive: true, force: true });
