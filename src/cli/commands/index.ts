@@ -4,11 +4,12 @@
  * @module
  */
 import { Command, Option } from 'commander';
-import { BF16_INFERENCE_HELP, placement, positiveInt, withPlacement } from '../flags.ts';
+import { BF16_INFERENCE_HELP, placement, positiveInt, withPlacement, usageError } from '../flags.ts';
 import { withAtomicDir, type IndexManifest } from '../../index/manifest.ts';
 import { SparseIndexBuilder, DOC_ORDERS, type DocOrder } from '../../index/sparse/build.ts';
 import { DenseIndexBuilder, DENSE_DTYPES, type DenseDtype } from '../../index/dense/build.ts';
-import { VectorFile, isSparse } from '../../index/vectors.ts';
+import { isSparse, openVectors, writeVectorFile, type VectorSource } from '../../index/vectors.ts';
+import { parseShard, shardRange, within } from '../../parallel/shard.ts';
 import { readTokenizerInfo } from '../../index/tokens.ts';
 import { encodeStream } from '../../index/encode.ts';
 import type { Paradigm, SparseVector, VectorIdentity } from '../../index/types.ts';
@@ -40,6 +41,41 @@ export interface IndexFlags {
   device?: string;
   modelDtype?: string;
   bf16?: boolean;
+  shard?: string;
+}
+
+/** --model's encoder for documents. */
+function documentEncoder(f: IndexFlags): ReturnType<typeof modelEncoder> {
+  return modelEncoder(
+    f.model!,
+    f.adapter,
+    f.paradigm,
+    'doc',
+    positiveInt('index', '--batch-size', f.batchSize),
+    f.maxLength ? positiveInt('index', '--max-length', f.maxLength) : undefined,
+    { ...placement('index', f), autocast: f.bf16 ? 'bf16' : undefined, hub: hubOptions() },
+  );
+}
+
+/**
+ * `--model --shard i/N`: encodes shard i of the corpus (whole groups of the one-pass stream, so each
+ * vector is the one a single pass would index) and writes its vectors, `lion encode`'s format, to
+ * --output; `lion index --vectors` of the N files in shard order builds the one-pass index.
+ */
+export async function runIndexShard(f: IndexFlags): Promise<number> {
+  const shard = parseShard('index', f.shard)!;
+  if (!f.model || !f.corpus || f.vectors) throw usageError('index', '--shard encodes a corpus: give --model and --corpus (not --vectors)', 'vector files need no sharding: pass the shard files, in order, to --vectors');
+  const group = positiveInt('index', '--batch-size', f.batchSize) * 8;
+  let total = 0;
+  for await (const _ of corpusTexts(f.corpus, f.docText)) total++;
+  const m = await documentEncoder(f);
+  try {
+    const texts = within(corpusTexts(f.corpus, f.docText), shardRange(shard, total, group));
+    const identity = { ...m.identity, ...(f.modelId ? { model: f.modelId } : {}) };
+    return await writeVectorFile(f.output, encodeStream(texts, m.encode, group), { ...identity, paradigm: f.paradigm, ...(f.paradigm === 'sparse' ? { vocabSize: m.vocabSize } : {}) });
+  } finally {
+    m.dispose();
+  }
 }
 
 export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
@@ -63,22 +99,14 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
   if (f.modelId) identity.model = f.modelId;
 
   let source: AsyncIterable<{ id: string; vector: SparseVector | Float32Array; where?: string }>;
-  let file: VectorFile | null = null;
+  let file: VectorSource | null = null;
   let dispose = (): void => {};
   if (f.vectors) {
-    file = new VectorFile(f.vectors, f.paradigm);
+    file = openVectors(f.vectors, f.paradigm);
     vocabSize ??= file.meta?.vocabSize;
     source = file;
   } else {
-    const m = await modelEncoder(
-      f.model!,
-      f.adapter,
-      f.paradigm,
-      'doc',
-      positiveInt('index', '--batch-size', f.batchSize),
-      f.maxLength ? positiveInt('index', '--max-length', f.maxLength) : undefined,
-      { ...placement('index', f), autocast: f.bf16 ? 'bf16' : undefined, hub: hubOptions() },
-    );
+    const m = await documentEncoder(f);
     identity = { ...m.identity, ...(f.modelId ? { model: f.modelId } : {}) };
     vocabSize ??= m.vocabSize;
     dispose = m.dispose;
@@ -158,7 +186,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('index')
     .description('build a sparse or dense index from encoded vectors (or encode a corpus with a model and index it)')
-    .option('--vectors <file>', 'JSONL from lion encode: {"id","indices","values"} or {"id","vector"} lines')
+    .option('--vectors <file[,file…]>', 'JSONL from lion encode: {"id","indices","values"} or {"id","vector"} lines; several files (shards, in order) make one index')
     .option('--model <dir>', 'encode --corpus with this model (a folder, or a Hugging Face Hub name org/name[@revision]) instead of reading --vectors')
     .option('--adapter <dir>', 'PEFT LoRA adapter for --model')
     .option('--corpus <id|file>', 'with --model: a dataset id or a JSONL file of {"id","text"} / BEIR lines')
@@ -191,10 +219,16 @@ export function register(program: Command): void {
         .default('authors'),
     )
     .option('--max-length <n>', 'with --model: maximum document tokens including BOS')
-    .option('--json', 'print the manifest as JSON');
+    .option('--json', 'print the manifest as JSON')
+    .option('--shard <i/N>', 'with --model: encode only shard i of N (0-based) and write its vectors to --output (a file) instead of an index; then index the N files with --vectors');
   withPlacement(cmd, { dtypeFlag: '--model-dtype', what: '--model' })
     .option('--bf16', `with --model: ${BF16_INFERENCE_HELP}`)
     .action(async (f: IndexFlags) => {
+      if (f.shard !== undefined) {
+        const n = await runIndexShard(f);
+        console.error(`encoded shard ${f.shard}: ${n} documents -> ${f.output}`);
+        return;
+      }
       const m = await runIndex(f);
       if (f.json) console.log(JSON.stringify(m, null, 2));
       else console.error(`${summarize(m)}\n  -> ${f.output}`);
