@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 if [ -z "${LIBTORCH:-}" ] && [ ! -f /usr/include/torch/csrc/api/include/torch/torch.h ]; then need_apt+=(libtorch-dev); fi
 if [ -z "${LIBTORCH:-}" ] && ! ls /usr/lib/*/openblas-openmp/libopenblas*.so* >/dev/null 2>&1; then need_apt+=(libopenblas0-openmp); fi
+# c10d's ProcessGroupGloo header (data-parallel training, native/src/dist.cc) includes gloo's headers.
+if [ -z "${LIBTORCH:-}" ] && [ ! -f /usr/include/gloo/algorithm.h ]; then need_apt+=(libgloo-dev); fi
 # Headless Chromium renders the study report's PNG plots and screenshots (its tests need it too).
 if ! command -v chromium >/dev/null 2>&1; then need_apt+=(chromium); fi
 for tool in g++ make python3; do command -v "$tool" >/dev/null || need_apt+=("$([ "$tool" = g++ ] && echo g++ || echo "$tool")"); done
