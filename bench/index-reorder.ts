@@ -9,7 +9,7 @@
  * whose float64 twin gives the float-exact top-10. One thread throughout.
  *
  *   node --import tsx bench/index-reorder.ts [--docs 300000] [--queries 500] [--only name,...]
- *        [--python /usr/bin/python3] [--dir /tmp/lion-bench-reorder] [--out bench/out/index-reorder.json]
+ *        [--doc-block 32] [--no-maxscore] [--python /usr/bin/python3] [--dir /tmp/lion-bench-reorder] [--out bench/out/index-reorder.json]
  *
  * Needs Debian's python3-numba and python3-scipy for the baseline (benchmark only). Writes
  * bench/out/index-reorder.json and prints Markdown tables.
@@ -36,6 +36,7 @@ const { values: a } = parseArgs({
     dir: { type: 'string', default: '/tmp/lion-bench-reorder' },
     out: { type: 'string', default: 'bench/out/index-reorder.json' },
     'no-maxscore': { type: 'boolean', default: false },
+    'doc-block': { type: 'string', default: '32' },
   },
 });
 const N = Number(a.docs);
@@ -172,7 +173,7 @@ for (const c of collections) {
   const idx: Record<string, SparseIndex> = {};
   for (const reorder of ['none', 'bp'] as const) {
     t = performance.now();
-    const m = await buildSparseIndex(join(dir, reorder), items, { vocabSize: vocab, bits: 16, reorder });
+    const m = await buildSparseIndex(join(dir, reorder), items, { vocabSize: vocab, bits: 16, reorder, docBlock: Number(a['doc-block']) });
     const seconds = (performance.now() - t) / 1000;
     const loaded = (idx[reorder] = SparseIndex.load(join(dir, reorder)));
     const P = m.counts.postings!;
