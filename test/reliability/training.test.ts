@@ -153,6 +153,17 @@ test('one NaN weight is refused at load, naming the file and tensor, before anyt
   assert.ok(!existsSync(join(d, 'v.jsonl')));
 });
 
+test('encode --output - writes the vectors to standard output, the identity as a first _meta line, and no file', () => {
+  write(d, 'two.jsonl', '{"id":"a","text":"protein folding"}\n{"id":"b","text":"heart drug trial"}\n');
+  const r = expectCase(d, ['encode', '--model', 'model', '--paradigm', 'sparse', '--kind', 'doc', '--input', 'two.jsonl', '--output', '-'], { code: 0 });
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { _meta?: { paradigm?: string; vocabSize?: number }; id?: string; indices?: number[] });
+  assert.equal(lines.length, 3);
+  assert.equal(lines[0]!._meta?.paradigm, 'sparse');
+  assert.ok((lines[0]!._meta?.vocabSize ?? 0) > 0);
+  assert.deepEqual(lines.slice(1).map((l) => l.id), ['a', 'b']);
+  assert.ok(lines[1]!.indices!.length > 0);
+});
+
 test('make-model refuses a non-empty folder it did not write, and leaves no half-written folder', () => {
   mkdirSync(join(d, 'notes'));
   write(d, 'notes/a.txt', 'mine');
