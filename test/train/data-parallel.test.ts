@@ -50,7 +50,7 @@ function norm(a: Weights): number {
 const losses = (out: string): number[] =>
   readFileSync(path.join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss?: number }).filter((r) => r.loss !== undefined).map((r) => r.loss!);
 
-test('2 ranks (c10d Gloo) end at the weights of 1 process on the same global batch: CL, KD, CL+KD × sparse, dense, and MNTP', async () => {
+test('2 ranks (c10d Gloo) end at the weights of 1 process on the same global batch: CL, KD, CL+KD × sparse, dense, and MNTP', async (t) => {
   const n2 = path.join(work, 'n2');
   const code = await launchRanks(2, { argv: ['--import', 'tsx', path.join(here, 'dp-worker.ts'), work, n2], env: { ...process.env, LION_NUM_THREADS: '1' } });
   assert.equal(code, 0, 'both ranks finished');
@@ -63,6 +63,7 @@ test('2 ranks (c10d Gloo) end at the weights of 1 process on the same global bat
     const moved = distance(one, weights(n1, STEPS / 2));
     const rel = distance(one, two) / norm(one);
     assert.ok(moved / norm(one) > 1e-3, `${c}: training moved the weights by ${moved}`);
+    t.diagnostic(`${c}: relative weight difference ${rel.toExponential(2)}, difference / movement ${(distance(one, two) / moved).toExponential(2)}`);
     assert.ok(rel < 1e-4, `${c}: relative difference ${rel.toExponential(2)}`);
     assert.ok(distance(one, two) < 1e-2 * moved, `${c}: difference ${distance(one, two)} vs movement ${moved}`);
     // Rank 0 logs the global batch's loss: the same as the single process's at every step.
