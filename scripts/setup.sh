@@ -10,8 +10,10 @@ if [ -z "${LIBTORCH:-}" ] && [ ! -f /usr/include/torch/csrc/api/include/torch/to
 if [ -z "${LIBTORCH:-}" ] && ! ls /usr/lib/*/openblas-openmp/libopenblas*.so* >/dev/null 2>&1; then need_apt+=(libopenblas0-openmp); fi
 # c10d's ProcessGroupGloo header (data-parallel training, native/src/dist.cc) includes gloo's headers.
 if [ -z "${LIBTORCH:-}" ] && [ ! -f /usr/include/gloo/algorithm.h ]; then need_apt+=(libgloo-dev); fi
-# Headless Chromium renders the study report's PNG plots and screenshots (its tests need it too).
-if ! command -v chromium >/dev/null 2>&1; then need_apt+=(chromium); fi
+# Fonts for the report's PNG plots (rasterised in-process by resvg). Headless Chromium only with
+# --browser (the test command: browser tests of the report and of lion serve's page).
+if [ ! -d /usr/share/fonts/truetype/dejavu ]; then need_apt+=(fonts-dejavu-core); fi
+if [ "${1:-}" = --browser ] && ! command -v chromium >/dev/null 2>&1; then need_apt+=(chromium); fi
 for tool in g++ make python3; do command -v "$tool" >/dev/null || need_apt+=("$([ "$tool" = g++ ] && echo g++ || echo "$tool")"); done
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]} (apt)" >&2

@@ -1,13 +1,13 @@
 /**
  * The study report: table, plots, findings, HTML, report folder, PNGs and the screenshot script.
  * Expected numbers are worked by hand from the fixtures (see test/study/fixtures/README.md).
- * Chromium-only checks are skipped, with the reason, where no Chromium is installed.
+ * The HTML screenshot needs Chromium and is skipped, with the reason, where none is installed.
  * @module
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -21,7 +21,7 @@ import {
   renderPlots,
   renderReportFromJson,
   renderTable,
-  svgToPng,
+  rasterizeSvg,
   writeReport,
   type StudyResults,
   type StudyRow,
@@ -466,33 +466,34 @@ test('HTML report holds title, date, findings, table, every plot, config, hardwa
   assert.ok(renderHtml(fails(), renderPlots(fails())).includes('class="verdict v-not-reproduced"'));
 });
 
-test('writeReport writes every file atomically; without Chromium it skips PNGs with a note', async () => {
+test('writeReport writes every file atomically, PNGs included, without any browser', async () => {
   const dir = tempDir();
   const before = process.env['LION_CHROMIUM'];
-  process.env['LION_CHROMIUM'] = '';
+  process.env['LION_CHROMIUM'] = ''; // no Chromium: PNGs are rasterised in-process
   const logged: string[] = [];
   try {
-    // a stale PNG from an earlier run must not survive next to a new SVG
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(join(dir, 'plots'), { recursive: true });
-    writeFileSync(join(dir, 'plots', 'beir-scifact-test.png'), 'stale');
     const w = await writeReport(dir, holds(), { log: (l) => logged.push(l) });
     assert.equal(w.plots.length, 5);
+    assert.deepEqual(w.notes, []);
+    assert.deepEqual(logged, []);
     for (const p of w.plots) {
-      assert.equal(p.png, null);
       assertWellFormedXml(readFileSync(p.svg, 'utf8'));
+      assert.ok(p.png !== null);
+      const img = decodePng(readFileSync(p.png));
+      assert.equal(img.width, 1280);
+      assert.equal(img.height, 880); // 640 × 440 viewBox at 2×
+      assert.ok(countColors(img) > 50, `${p.id}: ${countColors(img)} colours`);
     }
-    assert.ok(!existsSync(join(dir, 'plots', 'beir-scifact-test.png')));
-    assert.equal(logged.length, 1);
-    assert.match(logged[0]!, /PNG plots skipped \(no Chromium found/);
-    assert.equal(w.notes.length, 1);
     assert.equal(readFileSync(w.table, 'utf8'), renderMarkdownTable(holds()));
     assert.equal(readFileSync(w.tableText, 'utf8'), renderTable(holds()));
     assert.equal(readFileSync(w.html, 'utf8'), renderHtml(holds(), renderPlots(holds())));
     assert.ok(readFileSync(w.findings, 'utf8').startsWith('F1 — REPRODUCED.'));
     const all = [...readdirSync(dir), ...readdirSync(join(dir, 'plots'))];
     assert.ok(!all.some((f) => f.includes('.tmp')), `temp files left: ${all}`);
-    await assert.rejects(writeReport(dir, holds(), { png: true, log: () => undefined }), /no Chromium found/);
+    // without PNGs, a PNG from an earlier run does not survive next to a new SVG
+    const again = await writeReport(dir, holds(), { png: false, log: () => undefined });
+    assert.ok(again.plots.every((p) => p.png === null));
+    assert.ok(!existsSync(join(dir, 'plots', 'beir-scifact-test.png')));
   } finally {
     if (before === undefined) delete process.env['LION_CHROMIUM'];
     else process.env['LION_CHROMIUM'] = before;
@@ -533,36 +534,19 @@ test('report from a JSON file via src/study/report/main.ts prints the table and 
 
 // ---------------------------------------------------------------- Chromium: PNGs and the screenshot
 
-test(
-  'svgToPng rasterizes at the asked width with the SVG aspect ratio (pixels checked)',
-  { skip: noChromium },
-  async () => {
-    // left half red, right half blue, 200 × 100 user units rendered 400 px wide
-    const svg =
-      '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100" viewBox="0 0 200 100">' +
-      '<rect x="0" y="0" width="100" height="100" fill="#ff0000"/><rect x="100" y="0" width="100" height="100" fill="#0000ff"/></svg>';
-    const png = decodePng(await svgToPng(svg, 400));
-    assert.equal(png.width, 400);
-    assert.equal(png.height, 200);
-    const px = (x: number, y: number): number[] => [
-      ...png.data.subarray((y * png.width + x) * png.channels, (y * png.width + x) * png.channels + 3),
-    ];
-    assert.deepEqual(px(50, 100), [255, 0, 0]);
-    assert.deepEqual(px(350, 100), [0, 0, 255]);
-  },
-);
-
-test('writeReport with Chromium: a PNG per plot, sharp and not blank', { skip: noChromium }, async () => {
-  const dir = tempDir();
-  const w = await writeReport(dir, holds(), { log: () => undefined });
-  assert.deepEqual(w.notes, []);
-  for (const p of w.plots) {
-    assert.ok(p.png !== null);
-    const img = decodePng(readFileSync(p.png));
-    assert.equal(img.width, 1280);
-    assert.equal(img.height, 880); // 640 × 440 viewBox at 2×
-    assert.ok(countColors(img) > 50, `${p.id}: ${countColors(img)} colours`);
-  }
+test('rasterizeSvg renders at the asked width with the SVG aspect ratio (pixels checked)', () => {
+  // left half red, right half blue, 200 × 100 user units rendered 400 px wide
+  const svg =
+    '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100" viewBox="0 0 200 100">' +
+    '<rect x="0" y="0" width="100" height="100" fill="#ff0000"/><rect x="100" y="0" width="100" height="100" fill="#0000ff"/></svg>';
+  const png = decodePng(rasterizeSvg(svg, 400));
+  assert.equal(png.width, 400);
+  assert.equal(png.height, 200);
+  const px = (x: number, y: number): number[] => [
+    ...png.data.subarray((y * png.width + x) * png.channels, (y * png.width + x) * png.channels + 3),
+  ];
+  assert.deepEqual(px(50, 100), [255, 0, 0]);
+  assert.deepEqual(px(350, 100), [0, 0, 255]);
 });
 
 test(

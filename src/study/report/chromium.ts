@@ -1,23 +1,23 @@
 /**
- * Headless Chromium as a rasterizer: SVG plots to PNG, and screenshots of the HTML report.
+ * Headless Chromium for screenshots of the HTML report (the plots' PNGs come from raster.ts, in-process).
  *
  * It speaks the DevTools protocol over `--remote-debugging-pipe` (NUL-terminated JSON on fds 3/4),
  * which needs no port, no WebSocket and no npm dependency; only the handful of commands used here.
  * Chromium runs with the flags this machine needs (no sandbox as root, no background networking on
  * a closed network) and a fresh temporary profile, removed on close.
  *
- * When no Chromium is installed, {@link findChromium} returns null and {@link svgToPng} throws
- * {@link RasterizerUnavailableError}; callers that can do without PNGs catch it and say so.
+ * When no Chromium is installed, {@link findChromium} returns null and {@link Chromium.launch} throws
+ * {@link RasterizerUnavailableError}; callers that can do without screenshots catch it and say so.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 
-/** Thrown when no Chromium executable can be found. */
+/** Thrown when no rasteriser can run (no Chromium executable, or resvg's binary missing). */
 export class RasterizerUnavailableError extends Error {
   constructor(message: string) {
     super(message);
@@ -257,23 +257,6 @@ export class Chromium {
     );
   }
 
-  /** Rasterizes an SVG document to a PNG `width` px wide, keeping its aspect ratio. */
-  async svgToPng(svg: string, width: number): Promise<Buffer> {
-    const [vw, vh] = svgSize(svg);
-    const height = Math.max(1, Math.round((width * vh) / vw));
-    const file = join(this.profile, `svg-${this.nextId}.html`);
-    // the svg is scaled to the viewport by CSS, so width/height attributes in the svg do not matter
-    writeFileSync(
-      file,
-      '<!doctype html><html><head><meta charset="utf-8"><style>html,body{margin:0;padding:0;background:#fff;overflow:hidden}' +
-        'svg{display:block;width:100vw;height:100vh}</style></head><body>' +
-        svg +
-        '</body></html>',
-    );
-    await this.load(pathToFileURL(file).href, width, height);
-    return this.capture(width, height, false);
-  }
-
   /** Closes the browser and removes its temporary profile. */
   async close(): Promise<void> {
     if (this.exited === null) {
@@ -284,30 +267,6 @@ export class Chromium {
       clearTimeout(timer);
     }
     rmSync(this.profile, { recursive: true, force: true });
-  }
-}
-
-/** Width and height of an SVG from its viewBox (else width/height attributes, else 640×480). */
-export function svgSize(svg: string): [number, number] {
-  const open = /<svg\b[^>]*>/.exec(svg)?.[0] ?? '';
-  const vb = /viewBox="\s*[-\d.]+[\s,]+[-\d.]+[\s,]+([\d.]+)[\s,]+([\d.]+)\s*"/.exec(open);
-  if (vb !== null) return [Number(vb[1]), Number(vb[2])];
-  const w = /\swidth="([\d.]+)"/.exec(open);
-  const h = /\sheight="([\d.]+)"/.exec(open);
-  return [Number(w?.[1] ?? 640), Number(h?.[1] ?? 480)];
-}
-
-/**
- * Rasterizes one SVG to PNG with a throwaway Chromium (about a second to start). For many SVGs, use
- * {@link Chromium.launch} once and its `svgToPng`.
- * @throws RasterizerUnavailableError when no Chromium is installed.
- */
-export async function svgToPng(svg: string, width: number): Promise<Buffer> {
-  const c = await Chromium.launch();
-  try {
-    return await c.svgToPng(svg, width);
-  } finally {
-    await c.close();
   }
 }
 

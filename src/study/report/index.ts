@@ -21,9 +21,9 @@ export {
   RasterizerUnavailableError,
   findChromium,
   screenshotHtml,
-  svgToPng,
   type ScreenshotOptions,
 } from './chromium.ts';
+export { rasterizeSvg } from './raster.ts';
 export { parseStudyResults, RESULTS_FORMAT_VERSION } from './schema.ts';
 export {
   writeReport,

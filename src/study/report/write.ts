@@ -7,7 +7,7 @@
  * DIR/table.txt          the fixed-width table (what the terminal shows)
  * DIR/findings.md        the findings as plain paragraphs
  * DIR/plots/<id>.svg     one figure per eval set (+ out-of-domain mean)
- * DIR/plots/<id>.png     the same, rasterized by headless Chromium when one is installed
+ * DIR/plots/<id>.png     the same, rasterized in-process (resvg)
  * ```
  *
  * Every file is written atomically (temp + rename), so a crash never leaves a half-written report.
@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeBytesAtomic } from '../../formats/file-io.ts';
-import { Chromium, RasterizerUnavailableError } from './chromium.ts';
+import { rasterizeSvg } from './raster.ts';
 import { renderFindingsText } from './findings.ts';
 import { renderHtml } from './html.ts';
 import { renderPlots } from './plot.ts';
@@ -25,7 +25,7 @@ import { renderMarkdownTable, renderTable } from './table.ts';
 import type { StudyResults } from './types.ts';
 
 export interface WriteReportOptions {
-  /** PNG versions of the plots: 'auto' (default) tries Chromium and skips with a note; false skips; true fails without it. */
+  /** PNG versions of the plots: 'auto' (default) skips with a note if the rasteriser fails; false skips; true fails. */
   png?: boolean | 'auto';
   /** PNG width in px (default 1280, twice the SVG's 640 for sharp text). */
   pngWidth?: number;
@@ -78,19 +78,14 @@ export async function writeReport(
   const want = options.png ?? 'auto';
   if (want !== false) {
     try {
-      const browser = await Chromium.launch();
-      try {
-        for (const [i, p] of plots.entries()) {
-          const file = join(plotDir, `${p.id}.png`);
-          writeBytesAtomic(file, await browser.svgToPng(p.svg, options.pngWidth ?? 1280));
-          written[i]!.png = file;
-        }
-      } finally {
-        await browser.close();
+      for (const [i, p] of plots.entries()) {
+        const file = join(plotDir, `${p.id}.png`);
+        writeBytesAtomic(file, rasterizeSvg(p.svg, options.pngWidth ?? 1280));
+        written[i]!.png = file;
       }
     } catch (e) {
       if (want === true) throw e;
-      const why = e instanceof RasterizerUnavailableError ? e.message : `Chromium failed: ${(e as Error).message}`;
+      const why = (e as Error).message;
       notes.push(`PNG plots skipped: ${why}`);
       log(`PNG plots skipped (${why}); the SVGs and the HTML report are complete`);
       // a PNG left from an earlier run would no longer match its SVG
@@ -99,6 +94,9 @@ export async function writeReport(
         rmSync(join(plotDir, `${w.id}.png`), { force: true });
       }
     }
+  } else {
+    // a PNG left from an earlier run would no longer match its SVG
+    for (const w of written) rmSync(join(plotDir, `${w.id}.png`), { force: true });
   }
 
   const html = join(root, 'report.html');
