@@ -153,7 +153,7 @@ export {
   type RetrieverTrainOptions,
   type Tuning,
 } from './train/recipes.ts';
-export type { LoopSummary } from './train/loop.ts';
+export type { LoopSummary, ProgressEvent } from './train/loop.ts';
 
 // ---- the engine ---------------------------------------------------------------------------------------------
 export { engineInfo, setNumThreads, getNumThreads, devices, tidy, noGrad, manualSeed } from './torch/index.ts';

@@ -10,6 +10,16 @@ export interface Progress {
   stop(): void;
 }
 
+/** A training loop's progress reports (see train/loop's ProgressEvent) as a bar of steps with loss and tok/s. */
+export function stepBar(label: string): (e: { step: number; steps: number; loss?: number; tokensPerSecond?: number; done?: boolean }) => void {
+  let bar: Progress | null = null;
+  return (e) => {
+    bar ??= progress(e.steps, 'steps', label);
+    if (e.done) bar.stop();
+    else bar.update(e.step, e.loss === undefined ? undefined : { loss: e.loss.toFixed(4), 'tok/s': Math.round(e.tokensPerSecond ?? 0) });
+  };
+}
+
 /** A progress bar for `total` items named `unit` (e.g. 'texts'), shown only when stderr is a TTY. */
 export function progress(total: number, unit: string, label = ''): Progress {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };

@@ -1,5 +1,5 @@
 /**
- * A cross-encoder reranker that Lion trains and runs, as the KD teacher (spec §5: the authors' teacher
+ * A cross-encoder reranker that Lion trains and runs, as the KD teacher (docs/paper.md §5: the authors' teacher
  * is unknown; their earlier pipeline used a cross-encoder). A Llama backbone reads
  * `query: {q} document: {d}` followed by EOS, and a score head (`score.weight` [1, d], HF's
  * LlamaForSequenceClassification name) maps the final state of the last token to a relevance score.
@@ -23,7 +23,7 @@ import { SafetensorsFile, writeSafetensors } from '../formats/safetensors.ts';
 import { readAll } from '../formats/tensor-source.ts';
 import { flopsPerToken } from './budget.ts';
 import { pathIdentity, textsIdentity } from '../formats/identity.ts';
-import { runTraining, type LoopSummary, type MicroResult, type TrainTask } from './loop.ts';
+import { runTraining, type LoopConfig, type LoopSummary, type MicroResult, type TrainTask } from './loop.ts';
 import { batchIndices, mixSeed, sampleWithoutReplacement } from './rng.ts';
 import type { ResolvedExample } from './retrieval.ts';
 import type { Teacher } from './teacher.ts';
@@ -123,6 +123,8 @@ export interface RerankerTrainOptions {
   /** Weight dtype of the backbone (LoRA and the score head stay f32). */
   dtype?: DType;
   gradCheckpointing?: boolean;
+  /** Progress after each step; the CLI passes a bar. */
+  onProgress?: LoopConfig['onProgress'];
 }
 
 /** Trains a cross-encoder: listwise cross-entropy over [positive, n negatives] per query. */
@@ -180,6 +182,7 @@ export function trainReranker(o: RerankerTrainOptions): LoopSummary {
       device: b.model.device,
       config: { task: 'reranker', identity: { model: pathIdentity(o.model), examples: textsIdentity(o.examples.map((e) => JSON.stringify(e))) }, warmupRatio: o.warmupRatio ?? null, steps: o.steps, batchSize: o.batchSize, negatives: n, lr: o.lr, maxLength: o.maxLength ?? 256, mode: o.mode ?? 'bidirectional', full: o.full ?? false, seed },
       printEvery: 25,
+      onProgress: o.onProgress,
     });
   } finally {
     ce.dispose();

@@ -1,7 +1,7 @@
 /**
  * The training loop shared by pre-training, MNTP and retrieval fine-tuning: AdamW, linear warm-up and
  * decay, gradient accumulation, clipping, periodic validation and checkpoints, exact resume, a FLOP
- * budget, JSONL step logs and a progress bar.
+ * budget, JSONL step logs and progress reports (the CLI draws a bar from them).
  *
  * Exactness of resume rests on three facts: every micro-batch is a pure function of its index (seeded
  * data order, see rng.ts), the learning rate is a pure function of the step, and a checkpoint holds the
@@ -12,7 +12,6 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { AdamW, Tensor, autocast, clipGradNorm, deviceType, tidy, type Device } from '../torch/index.ts';
 import { backward, discardPending } from '../model/checkpointing.ts';
-import { progress } from '../cli/progress.ts';
 import { latestCheckpoint, loadCheckpoint, readCheckpointState, saveCheckpoint, writeFinalExport } from './checkpoint.ts';
 import { learningRate } from './objectives.ts';
 import { DataParallel } from './data-parallel.ts';
@@ -55,6 +54,17 @@ export interface TrainTask {
   train(on: boolean): void;
 }
 
+/** What the loop reports after each optimizer step (and once before the first): for a bar or a log. */
+export interface ProgressEvent {
+  step: number;
+  steps: number;
+  /** The step's loss (absent in the first report). */
+  loss?: number;
+  tokensPerSecond?: number;
+  /** The loop has ended (normally or by an error). */
+  done?: boolean;
+}
+
 export interface LoopConfig {
   outDir: string;
   steps: number;
@@ -85,6 +95,8 @@ export interface LoopConfig {
   config: Record<string, unknown>;
   /** Log to stderr every N steps when not on a TTY (0: never). */
   printEvery?: number;
+  /** Called on the writing rank after each step; the CLI draws a progress bar with it. */
+  onProgress?: (e: ProgressEvent) => void;
   /** Data-parallel ranks that train this model together (default: this process alone). */
   group?: Group;
   /** Seeds each rank's own dropout generator on N ranks. */
@@ -199,8 +211,8 @@ export function runTraining(task: TrainTask, cfg: LoopConfig): LoopSummary {
   }
   dp.start(params, { seed: cfg.seed ?? 0, resumed: resume !== null });
   const resumedFrom = step;
-  const bar = dp.writer ? progress(cfg.steps, 'steps', 'train') : { update: () => {}, stop: () => {} };
-  bar.update(step);
+  const report = dp.writer ? cfg.onProgress : undefined;
+  report?.({ step, steps: cfg.steps });
   let lastLoss = NaN;
   let validation: Record<string, number> | null = null;
   let stoppedBy: LoopSummary['stoppedBy'] = 'steps';
@@ -263,7 +275,7 @@ export function runTraining(task: TrainTask, cfg: LoopConfig): LoopSummary {
         Object.assign(rec, Object.fromEntries(Object.entries(validation).map(([k, v]) => [`val/${k}`, v])));
       }
       write(rec);
-      bar.update(step, { loss: loss.toFixed(4), 'tok/s': Math.round(tokens / Math.max(seconds, 1e-9)) });
+      report?.({ step, steps: cfg.steps, loss, tokensPerSecond: tokens / Math.max(seconds, 1e-9) });
       if (dp.writer && cfg.printEvery && !process.stderr.isTTY && step % cfg.printEvery === 0) {
         console.error(`step ${step}/${cfg.steps} loss ${loss.toFixed(4)} lr ${lr.toExponential(2)} ${Math.round(tokens / seconds)} tok/s`);
       }
@@ -279,7 +291,7 @@ export function runTraining(task: TrainTask, cfg: LoopConfig): LoopSummary {
     write({ event: 'end', step, stoppedBy, flops, seconds, ...(final ? { final } : {}) });
   } finally {
     discardPending(); // chains a failed micro-batch recorded and never backpropagated
-    bar.stop();
+    report?.({ step, steps: cfg.steps, done: true });
     opt.dispose();
   }
   task.train(false);

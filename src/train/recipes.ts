@@ -13,7 +13,7 @@ import { evaluateModel } from './evaluate-model.ts';
 import { loadBackbone, saveAdapter, type Backbone } from '../model/backbone.ts';
 import { applyLora, loraParameters, PAPER_LORA, type LoraConfig } from '../model/lora.ts';
 import { saveModel } from '../model/load.ts';
-import { runTraining, type LoopSummary } from './loop.ts';
+import { runTraining, type LoopConfig, type LoopSummary } from './loop.ts';
 import { joinGroup, type Group } from '../parallel/group.ts';
 import { pathIdentity, textsIdentity } from '../formats/identity.ts';
 import { CausalLmTask, MntpTask } from './lm-tasks.ts';
@@ -44,6 +44,8 @@ export interface CommonTrainOptions {
   autocast?: 'bf16';
   tuning: Tuning;
   printEvery?: number;
+  /** Progress after each step (see ProgressEvent); the CLI passes a bar. */
+  onProgress?: LoopConfig['onProgress'];
   /** Where the model trains; weights, inputs, LoRA weights, optimizer state and RNG live there. */
   device?: Device;
   /** dtype of the (frozen) base weights; LoRA weights and AdamW's moments stay f32. Default f32. */
@@ -91,7 +93,7 @@ function exporter(b: Backbone, tuning: Tuning, layout: 'sparse' | 'dense'): (dir
  * when a run is resumed (the loop records its own optimisation settings beside the rest).
  */
 // gradCheckpointing changes memory and time only: the recomputed layers replay the same RNG draws.
-const RESUME_FREE = new Set(['output', 'saveEvery', 'validateEvery', 'flopsBudget', 'maxSeconds', 'printEvery', 'log', 'validation', 'gradCheckpointing', 'group', 'gradCache']);
+const RESUME_FREE = new Set(['output', 'saveEvery', 'validateEvery', 'flopsBudget', 'maxSeconds', 'printEvery', 'onProgress', 'log', 'validation', 'gradCheckpointing', 'group', 'gradCache']);
 /** Inputs recorded by identity (size and hashes), not by value or path. */
 const INPUTS = new Set(['model', 'adapter', 'texts', 'examples', 'corpus', 'trainFile']);
 
@@ -129,6 +131,7 @@ function loopConfig(o: CommonTrainOptions, config: Record<string, unknown>) {
     seed: o.seed ?? 0,
     config: o.autocast ? { ...config, autocast: o.autocast } : config,
     printEvery: o.printEvery,
+    onProgress: o.onProgress,
   };
 }
 
@@ -169,7 +172,7 @@ export interface MntpOptions extends LmTrainOptions {
   probability?: number;
 }
 
-/** MNTP adaptation (spec §2): bidirectional attention, 20% masking with 80/10/10, LoRA r16/α32 by default. */
+/** MNTP adaptation (docs/paper.md §2): bidirectional attention, 20% masking with 80/10/10, LoRA r16/α32 by default. */
 export function mntp(o: MntpOptions): LoopSummary {
   manualSeed(o.seed ?? 0);
   const b = loadForTraining(o, 'lm');
@@ -192,7 +195,7 @@ export function mntp(o: MntpOptions): LoopSummary {
 export interface RetrieverTrainOptions extends CommonTrainOptions {
   paradigm: Paradigm;
   objective: Objective;
-  /** Training examples (spec §7 formats), and the file they came from (for messages). */
+  /** Training examples (docs/paper.md §7 formats), and the file they came from (for messages). */
   examples: readonly TrainingExample[];
   trainFile: string;
   corpus: ReadonlyMap<string, string>;
@@ -213,7 +216,7 @@ export async function loadExamples(file: string): Promise<TrainingExample[]> {
   return out;
 }
 
-/** Fine-tunes a Lion-SP or Lion-DS retriever (spec §5–6). */
+/** Fine-tunes a Lion-SP or Lion-DS retriever (docs/paper.md §5–6). */
 export async function trainRetriever(o: RetrieverTrainOptions): Promise<LoopSummary & { skipped: Record<string, number>; examples: number }> {
   const { examples, skipped } = resolveExamples(o.examples, o.corpus, { minNegatives: o.objective === 'kd' ? 1 : o.negatives, needTeacher: o.objective !== 'cl', file: o.trainFile });
   const skippedTotal = skipped.noPositive + skipped.fewNegatives + skipped.noTeacher;

@@ -15,6 +15,7 @@ import type { Objective } from '../../train/objectives.ts';
 import { loadExamples, mntp, pretrain, trainRetriever, type CommonTrainOptions, type Tuning } from '../../train/recipes.ts';
 import { clipNorm, nonNegativeInt, nonNegativeNumber, numberIn, placement, positiveInt, positiveNumber, withPlacement, type PlacementFlags } from '../flags.ts';
 import { trainReranker } from '../../train/cross-encoder.ts';
+import { stepBar } from '../progress.ts';
 import { resolveExamples } from '../../train/retrieval.ts';
 import { launchRanks, shouldLaunch } from '../../parallel/launch.ts';
 import { rankEnv } from '../../parallel/group.ts';
@@ -77,6 +78,7 @@ function common(cmd: string, f: CommonFlags): CommonTrainOptions {
     ...placement(cmd, f),
     gradCheckpointing: f.gradCheckpointing ?? false,
     printEvery: 10,
+    onProgress: stepBar('train'),
   };
 }
 
@@ -146,7 +148,7 @@ export function register(program: Command): void {
       const corpus = f.corpus ? await corpusTextsFrom(f.corpus) : new Map<string, string>();
       const negatives = positiveInt('train-reranker', '--negatives', f.negatives);
       const { examples } = resolveExamples(await loadExamples(f.train), corpus, { minNegatives: negatives, needTeacher: false, file: f.train });
-      const s = trainReranker({ model: c.model, output: c.output, examples, negatives, batchSize: c.batchSize, steps: c.steps, lr: c.lr, warmupRatio: c.warmupRatio, maxLength: positiveInt('train-reranker', '--max-length', f.maxLength), full: c.tuning.kind === 'full', seed: c.seed, saveEvery: c.saveEvery, maxSeconds: c.maxSeconds, device: c.device, dtype: c.dtype, gradCheckpointing: c.gradCheckpointing });
+      const s = trainReranker({ model: c.model, output: c.output, examples, negatives, batchSize: c.batchSize, steps: c.steps, lr: c.lr, warmupRatio: c.warmupRatio, maxLength: positiveInt('train-reranker', '--max-length', f.maxLength), full: c.tuning.kind === 'full', seed: c.seed, saveEvery: c.saveEvery, maxSeconds: c.maxSeconds, device: c.device, dtype: c.dtype, gradCheckpointing: c.gradCheckpointing, onProgress: c.onProgress });
       report(s, f.output);
     });
 
@@ -160,7 +162,7 @@ export function register(program: Command): void {
       report(s, f.output);
     });
 
-  withRanks(withCommon(program.command('mntp').description('masked next-token prediction with bidirectional attention (LoRA r16/α32 by default), spec §2'), { steps: '10000', batch: '32', lr: '5e-5', warmup: '0', full: false }))
+  withRanks(withCommon(program.command('mntp').description('masked next-token prediction with bidirectional attention (LoRA r16/α32 by default), docs/paper.md §2'), { steps: '10000', batch: '32', lr: '5e-5', warmup: '0', full: false }))
     .requiredOption('--corpus <file|id>', 'documents (the paper: MS MARCO passages)')
     .option('--block <n>', 'tokens per block', '512')
     .option('--max-texts <n>', 'use at most n documents')
@@ -175,7 +177,7 @@ export function register(program: Command): void {
   withRanks(withCommon(program.command('train').description('fine-tune a Lion-SP or Lion-DS retriever with CL, KD (MarginMSE) or CL+KD'), { steps: '1000', batch: '8', lr: '1e-4', warmup: '0.04', full: false }))
     .addOption(new Option('--paradigm <p>', 'sparse or dense').choices(['sparse', 'dense']).makeOptionMandatory())
     .addOption(new Option('--objective <o>', 'cl, kd or cl+kd').choices(['cl', 'kd', 'cl+kd']).makeOptionMandatory())
-    .requiredOption('--train <file>', 'training examples (spec §7 formats or sentence-transformers hard negatives)')
+    .requiredOption('--train <file>', 'training examples (docs/paper.md §7 formats or sentence-transformers hard negatives)')
     .option('--corpus <file|id>', 'documents the training file refers to by id (not needed for files with texts)')
     .option('--negatives <n>', 'hard negatives per query for cl and cl+kd (paper: 16)', '16')
     .option('--query-length <n>', 'max query tokens incl. BOS', '64')
