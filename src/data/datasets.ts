@@ -92,7 +92,7 @@ export async function resolveFile<F>(
     const path = resolve(mirror, m.path);
     if (!(await exists(path))) {
       throw new Error(
-        `lion: ${what} not found in the mirror at '${path}'; hint: LION_DATA_MIRROR must be laid out like ../shared/data (see docs/data.md), or unset it to download`,
+        `lion: ${what} not found in the mirror at '${path}'; hint: LION_DATA_MIRROR must be laid out as docs/data.md describes, or unset it to download`,
       );
     }
     await verifyMirrorFileOnce(path, m.sha256, home);
@@ -101,7 +101,7 @@ export async function resolveFile<F>(
   const o = spec.official;
   if (!o) {
     throw new UnavailableDataError(
-      `lion: ${what} has no official download, only a mirror copy; hint: set LION_DATA_MIRROR to a folder laid out like ../shared/data`,
+      `lion: ${what} has no official download, only a mirror copy; hint: set LION_DATA_MIRROR to a mirror folder laid out as docs/data.md describes`,
     );
   }
   if (mirror) log(`${what}: not in the mirror; using the official source ${o.url}`);

@@ -1,11 +1,11 @@
 /**
  * The dataset registry: ir_datasets-style ids mapped to their files. Each file has an official
  * source (URL, checksum, size; inside an archive when `member` is set) and a mirror source: its path
- * under a mirror root laid out like the project's `../shared/data` (the written mapping that lets that
- * folder, or a web server serving it, act as `LION_DATA_MIRROR`), with the sha256 of the mirrored file.
+ * under a mirror root (the written mapping that lets a local copy of the collections, or a web server
+ * serving it, act as `LION_DATA_MIRROR`), with the sha256 of the mirrored file.
  *
  * Checksums of official downloads are the md5 values published by BEIR (zips) and listed by
- * ir_datasets (MS MARCO, TREC DL, Cranfield). The DL19 and DL20 qrels in `../shared/data` hash to the
+ * ir_datasets (MS MARCO, TREC DL, Cranfield). The mirrored DL19 and DL20 qrels hash to the
  * same md5 as NIST's files. Sizes are given where published; BEIR does not publish zip sizes, so those
  * downloads are checked by md5 alone.
  * @module

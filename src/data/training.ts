@@ -3,9 +3,9 @@
  *
  * | format | one JSON line |
  * |---|---|
- * | `cl` | `{question, pos_pid, neg_pids[]}` (spec §7, contrastive) |
- * | `cl-kd` | `{question, pos_pid, neg_pids[], pos_score, neg_scores[]}` (spec §7, CL+KD) |
- * | `kd` | `{query, docids[], scores[]}`, positive first (spec §7, MarginMSE); `qid` may replace `query` |
+ * | `cl` | `{question, pos_pid, neg_pids[]}` (docs/paper.md §7, contrastive) |
+ * | `cl-kd` | `{question, pos_pid, neg_pids[], pos_score, neg_scores[]}` (docs/paper.md §7, CL+KD) |
+ * | `kd` | `{query, docids[], scores[]}`, positive first (docs/paper.md §7, MarginMSE); `qid` may replace `query` |
  * | `st-hard-negatives` | `{qid, pos[], neg: {system: [pid…]}}` (sentence-transformers msmarco-hard-negatives) |
  * | `text` | `{query, pos[], neg[], pos_scores?, neg_scores?}` with texts instead of ids |
  * @module
@@ -202,7 +202,7 @@ export async function* readTrainingExamples(
 function refId(r: TextRef, what: string): string {
   if (r.id === undefined)
     throw new Error(
-      `lion: ${what} has no id; hint: the spec §7 formats store passage ids, use the 'text' format for texts`,
+      `lion: ${what} has no id; hint: the docs/paper.md §7 formats store passage ids, use the 'text' format for texts`,
     );
   return r.id;
 }

@@ -2,7 +2,7 @@
  * PEFT LoRA adapters: `adapter_config.json` plus `adapter_model.safetensors` or `adapter_model.bin`
  * (torch.save; what the released Lion checkpoints ship), read and written.
  *
- * The released adapters use two key layouts (spec §11), after the module they wrap:
+ * The released adapters use two key layouts (docs/paper.md §11), after the module they wrap:
  * - 'sparse' (Lion-SP, `LlamaBiForMNTP`, which holds the Llama body as `.model`):
  *   `base_model.model.model.layers.{i}.{self_attn|mlp}.{proj}.lora_{A|B}.weight`
  * - 'dense' (Lion-DS, `LlamaBiModel`, the body itself): `base_model.model.layers.{i}...`

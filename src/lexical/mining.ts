@@ -60,7 +60,7 @@ function toExamples(queries: Map<string, string>, qrels: Qrels, negatives: Reado
 }
 
 /**
- * Training examples (spec §7 CL shape) from qrels and BM25 negatives: one example per (query,
+ * Training examples (docs/paper.md §7 CL shape) from qrels and BM25 negatives: one example per (query,
  * positive) pair, each with the query's mined negatives. Queries without a positive are skipped.
  */
 export function mineTrainingExamples(

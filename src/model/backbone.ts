@@ -1,6 +1,6 @@
 /**
  * One entry point for "the model a command runs": an HF folder or a llama2.c checkpoint, plus an
- * optional PEFT adapter in either released layout (spec §11), for a paradigm.
+ * optional PEFT adapter in either released layout (docs/paper.md §11), for a paradigm.
  * @module
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';

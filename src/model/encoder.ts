@@ -1,5 +1,5 @@
 /**
- * Texts -> retrieval vectors by the paper's rules (spec §1, §3, §4): BOS prepended, no EOS, pad = EOS,
+ * Texts -> retrieval vectors by the paper's rules (docs/paper.md §1, §3, §4): BOS prepended, no EOS, pad = EOS,
  * left padding, bidirectional attention, per-kind maximum lengths; BEIR documents as title + " " + text.
  * @module
  */
@@ -16,7 +16,7 @@ export interface MaxLengths {
   query: number;
   doc: number;
 }
-/** MS MARCO evaluation lengths (spec §1: `eval_*.py` defaults) and BEIR's (`scripts/beir`). */
+/** MS MARCO evaluation lengths (docs/paper.md §1: `eval_*.py` defaults) and BEIR's (`scripts/beir`). */
 export const MSMARCO_LENGTHS: MaxLengths = { query: 64, doc: 192 };
 export const BEIR_LENGTHS: MaxLengths = { query: 512, doc: 512 };
 

@@ -1,5 +1,5 @@
 /**
- * The two retrieval heads of the paper (spec §3, §4), as functions of the final hidden states.
+ * The two retrieval heads of the paper (docs/paper.md §3, §4), as functions of the final hidden states.
  * @module
  */
 import { Tensor, isGradEnabled, noGrad, tidy } from '../torch/index.ts';

@@ -1,7 +1,7 @@
 /**
  * The Llama-3-family transformer with causal or bidirectional attention, in HF's data-flow order and
  * with HF's parameter names (`model.layers.{i}.self_attn.q_proj.weight`, …), so checkpoints load by
- * name. References: transformers `modeling_llama.py`; the paper's `bidirectional_llama.py` (spec §1).
+ * name. References: transformers `modeling_llama.py`; the paper's `bidirectional_llama.py` (docs/paper.md §1).
  *
  * Shapes: B batch, T tokens, d hidden, H query heads, Hkv key/value heads, hd head dim, V vocabulary.
  * @module

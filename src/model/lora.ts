@@ -14,7 +14,7 @@ export interface LoraConfig {
   targetModules: readonly string[];
 }
 
-/** The paper's MNTP and fine-tuning LoRA (spec §2, §6): r 16, α 32, dropout 0.05 on all seven projections. */
+/** The paper's MNTP and fine-tuning LoRA (docs/paper.md §2, §6): r 16, α 32, dropout 0.05 on all seven projections. */
 export const PAPER_LORA: LoraConfig = {
   r: 16,
   alpha: 32,

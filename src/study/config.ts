@@ -2,7 +2,7 @@
  * The scaling study's configuration: the model sizes, the budget per grid cell, and the evaluation
  * sets. Presets: `smoke` (every cell of one tiny size, a few minutes: CI), `demo` (two sizes, minutes on
  * a 2-core CPU), `nano` (the full nano grid), `paper`
- * (the authors' hyper-parameters, spec §5–6, for real Llama-3 backbones on GPUs).
+ * (the authors' hyper-parameters, docs/paper.md §5–6, for real Llama-3 backbones on GPUs).
  * @module
  */
 import type { Paradigm } from '../model/encoder.ts';
@@ -48,7 +48,7 @@ export interface StudyConfig {
    */
   tuning: 'lora' | 'full';
   finetune: {
-    /** Training FLOPs per grid cell, the same for every size and objective (spec §6: a fixed budget). */
+    /** Training FLOPs per grid cell, the same for every size and objective (docs/paper.md §6: a fixed budget). */
     flopsPerCell: number;
     batchSize: number;
     negatives: number;
@@ -57,7 +57,7 @@ export interface StudyConfig {
     maxLength: { query: number; doc: number };
     flopsLambda: { query: number; doc: number };
   };
-  /** Lengths at evaluation time (spec §1: BEIR 512/512; MS MARCO 64/192). */
+  /** Lengths at evaluation time (docs/paper.md §1: BEIR 512/512; MS MARCO 64/192). */
   evalMaxLength: { query: number; doc: number };
   /** In-domain training data (train split) and the evaluation sets. */
   trainSet: { queries: string; id: string };
@@ -121,7 +121,7 @@ export const PRESETS: Record<string, StudyConfig> = {
     mntp: { ...base.mntp, steps: 150 },
     finetune: { ...base.finetune, flopsPerCell: 6e12 },
   },
-  // The authors' settings (spec §2, §5, §6) for real Llama-3 backbones: no pre-training, MNTP 10k
+  // The authors' settings (docs/paper.md §2, §5, §6) for real Llama-3 backbones: no pre-training, MNTP 10k
   // steps, 16 negatives, lr 1e-4, MS MARCO lengths. The budget is the 1B CL run's compute.
   paper: {
     ...base,

@@ -8,7 +8,7 @@
  *
  *   <out>/tokenizer/                 byte-level BPE trained on the pre-training text (nano presets)
  *   <out>/backbones/<size>/init|pretrain|mntp
- *   <out>/data/train-cl-kd.jsonl     BM25 hard negatives + BM25 teacher scores (spec §7 CL+KD format)
+ *   <out>/data/train-cl-kd.jsonl     BM25 hard negatives + BM25 teacher scores (docs/paper.md §7 CL+KD format)
  *   <out>/cells/<size>-<paradigm>-<objective>/   training run, then eval/<set>/ indexes and result
  *   <out>/results.json
  * @module
@@ -173,7 +173,7 @@ async function buildBackbones(o: StudyOptions, pretrainTexts: () => Promise<stri
   return out;
 }
 
-/** BM25 hard negatives and BM25 teacher scores for the training queries (CL+KD format, spec §7). */
+/** BM25 hard negatives and BM25 teacher scores for the training queries (CL+KD format, docs/paper.md §7). */
 async function trainingFile(o: StudyOptions, train: Collection): Promise<string> {
   const file = path.join(o.out, 'data', 'train-cl-kd.jsonl');
   await stage(path.join(o.out, 'data'), async () => {
@@ -344,7 +344,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResults> {
     return stage(cellDir, async (): Promise<CellResult> => {
       const tok = HfTokenizer.fromFile(b.model);
       const arch = readLlamaConfig(b.model);
-      // A fixed training budget per cell (spec §6): steps follow from the FLOPs one step costs.
+      // A fixed training budget per cell (docs/paper.md §6): steps follow from the FLOPs one step costs.
       const tps = tokensPerStep(examples, train.texts, tok, c, objective);
       const perStep = tps.query * flopsPerToken(arch, { lmHead: paradigm === 'sparse', seqLen: c.finetune.maxLength.query }) + tps.doc * flopsPerToken(arch, { lmHead: paradigm === 'sparse', seqLen: c.finetune.maxLength.doc });
       const steps = Math.max(1, Math.round(c.finetune.flopsPerCell / perStep));

@@ -1,7 +1,7 @@
 /**
  * The Tokenizer contract and Lion's tokenisation rules, shared by every tokenizer kind.
  *
- * Lion's rules (spec §12 gotchas 1–2, as the paper's encoders do): BOS first, exactly once, whatever
+ * Lion's rules (docs/paper.md §12, pitfalls 1–2, as the paper's encoders do): BOS first, exactly once, whatever
  * the tokenizer file's post-processor would add; no EOS; pad id = EOS id; left padding; truncation to
  * a maximum length that counts the BOS. Subclasses supply only the raw text → ids map.
  * @module

@@ -1,6 +1,6 @@
 /**
  * Language-model tasks over packed token blocks: causal pre-training (to build small backbones from
- * scratch) and MNTP (spec §2: bidirectional attention, masked tokens predicted from position t−1).
+ * scratch) and MNTP (docs/paper.md §2: bidirectional attention, masked tokens predicted from position t−1).
  * @module
  */
 import { Tensor, crossEntropy, tidy, type Device } from '../torch/index.ts';

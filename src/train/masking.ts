@@ -1,5 +1,5 @@
 /**
- * Masked next-token prediction (MNTP, spec §2) and causal-LM data: token blocks and masks.
+ * Masked next-token prediction (MNTP, docs/paper.md §2) and causal-LM data: token blocks and masks.
  * @module
  */
 import { rng } from './rng.ts';

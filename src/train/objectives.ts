@@ -1,5 +1,5 @@
 /**
- * Training objectives of the paper (spec §4, §5), as pure functions from score tensors to a scalar.
+ * Training objectives of the paper (docs/paper.md §4, §5), as pure functions from score tensors to a scalar.
  * Scores are raw inner products; the dense paradigm divides them by its temperature (T = 0.01) before
  * every loss, the sparse paradigm uses T = 1.
  * @module
@@ -9,7 +9,7 @@ import { Tensor, crossEntropy, klDiv, tidy } from '../torch/index.ts';
 export type Objective = 'cl' | 'kd' | 'cl+kd';
 export const OBJECTIVES: readonly Objective[] = ['cl', 'kd', 'cl+kd'];
 
-/** Temperature of each paradigm's scores in training (spec §3: dense T = 0.01; sparse none). */
+/** Temperature of each paradigm's scores in training (docs/paper.md §3: dense T = 0.01; sparse none). */
 export const TEMPERATURE = { sparse: 1, dense: 0.01 } as const;
 
 /**
@@ -55,7 +55,7 @@ export function flops(w: Tensor): Tensor {
 }
 
 /**
- * Quadratic warm-up of a FLOPS weight: λ(t) = λ · min(1, t / T)², T = ⌊totalSteps / 3⌋ (spec §4).
+ * Quadratic warm-up of a FLOPS weight: λ(t) = λ · min(1, t / T)², T = ⌊totalSteps / 3⌋ (docs/paper.md §4).
  * Lion counts t in optimizer steps. The authors' RegWeightScheduler counts forward micro-batches, so
  * with gradient accumulation GA their ramp ends after totalSteps / (3·GA) optimizer steps; pass
  * `countsMicroBatches` with GA to reproduce that.
@@ -67,7 +67,7 @@ export function flopsWeight(lambda: number, step: number, totalSteps: number, o:
   return lambda * Math.min(1, t / T) ** 2;
 }
 
-/** λ_q and λ_d of the paper for every size and objective (spec §4). */
+/** λ_q and λ_d of the paper for every size and objective (docs/paper.md §4). */
 export const PAPER_FLOPS = { query: 0.05, doc: 0.04 } as const;
 
 /** Linear warm-up from 0 to `peak` over `warmup` steps, then linear decay to 0 at `total` (HF's linear schedule). */

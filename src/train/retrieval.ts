@@ -1,5 +1,5 @@
 /**
- * Retrieval fine-tuning (spec §5): Lion-SP or Lion-DS with CL, KD (MarginMSE) or CL+KD, plus the
+ * Retrieval fine-tuning (docs/paper.md §5): Lion-SP or Lion-DS with CL, KD (MarginMSE) or CL+KD, plus the
  * FLOPS regulariser for sparse. One micro-batch = B queries, each with one positive and n sampled hard
  * negatives (CL, CL+KD) or one negative (KD), all encoded with gradients through the same model.
  * @module
@@ -210,7 +210,7 @@ export class RetrievalTask implements TrainTask {
         const lq = flopsWeight(this.#lambda.query, step, o.totalSteps);
         const ld = flopsWeight(this.#lambda.doc, step, o.totalSteps);
         const fq = flops(q.reps);
-        // MarginMSE's document term is the mean of the positives' and the negatives' FLOPS (spec §4).
+        // MarginMSE's document term is the mean of the positives' and the negatives' FLOPS (docs/paper.md §4).
         const fd = o.objective === 'kd' ? flops(d.reps.narrow(0, 0, B)).add(flops(d.reps.narrow(0, B, B))).mul(0.5) : flops(d.reps);
         metrics.flopsQ = fq.item();
         metrics.flopsD = fd.item();

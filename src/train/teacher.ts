@@ -1,5 +1,5 @@
 /**
- * Teacher scores for distillation (spec §5, §7): from a file, from BM25, or from a reranker. A teacher
+ * Teacher scores for distillation (docs/paper.md §5, §7): from a file, from BM25, or from a reranker. A teacher
  * is a function from a query and its candidate texts to one score per candidate.
  * @module
  */
@@ -38,7 +38,7 @@ export function bm25Teacher(index: Bm25Index): Teacher {
 }
 
 /**
- * Teacher scores from a file of `{query|qid, docids, scores}` lines (spec §7 KD format): looked up by
+ * Teacher scores from a file of `{query|qid, docids, scores}` lines (docs/paper.md §7 KD format): looked up by
  * query (id or text) and document id. Missing pairs are an error naming both.
  */
 export async function fileTeacherScores(file: string): Promise<Map<string, Map<string, number>>> {

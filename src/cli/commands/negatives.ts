@@ -1,5 +1,5 @@
 /**
- * `lion mine-negatives` and `lion teacher`: the training files of spec §7.
+ * `lion mine-negatives` and `lion teacher`: the training files of docs/paper.md §7.
  * @module
  */
 import type { Command } from 'commander';

@@ -54,7 +54,7 @@ export function register(program: Command): void {
       if (!f.onlyCell) config.run = { ...placement('study', f), gradCheckpointing: f.gradCheckpointing ?? false };
       if (f.preset === 'paper' && !config.backbones?.length) throw new Error("lion study: the paper preset needs --backbone DIR,DIR,DIR (local Llama-3 folders); hint: use --preset nano on a CPU");
       if (f.budget) config.finetune.flopsPerCell = parseFlops(f.budget);
-      // Offline by default beside ../shared/data, as CI and the demo run.
+      // Offline by default from the data mirror beside the checkout, as CI and the demo run.
       const shared = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/data');
       if (process.env.LION_DATA_MIRROR === undefined && existsSync(shared)) process.env.LION_DATA_MIRROR = shared;
       // Nano models are bound by per-op overhead, not FLOPs: one thread avoids OpenMP barrier waits

@@ -60,7 +60,7 @@ export function decodePng(png: Uint8Array): PngPixels {
   const stride = info.width * channels;
   if (raw.length < (stride + 1) * info.height) throw new Error('truncated PNG image data');
   const out = new Uint8Array(stride * info.height);
-  // undo the per-scanline filters (PNG spec §9): None, Sub, Up, Average, Paeth
+  // undo the per-scanline filters (the PNG specification's section 9): None, Sub, Up, Average, Paeth
   for (let y = 0; y < info.height; y++) {
     const filter = raw[y * (stride + 1)];
     const src = y * (stride + 1) + 1;
