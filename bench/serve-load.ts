@@ -10,8 +10,8 @@
  * after a 200-request warm-up and after the phase.
  *
  * Usage: node --import tsx bench/serve-load.ts [--requests 10000] [--connections 8] [--max-seconds 600]
- *        [--work bench/out/serve]     (writes bench/out/serve-load.json; the model and index are cached
- *        in --work and reused)
+ *        [--doc-top-k 128] [--phases text,vectors] [--work bench/out/serve]
+ *        (writes bench/out/serve-load-<phases>.json; the model and indexes are cached in --work and reused)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { SparseIndex } from '../src/index/sparse/index.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -27,6 +28,8 @@ const { values: o } = parseArgs({
     connections: { type: 'string', default: '8' },
     'max-seconds': { type: 'string', default: '600' },
     work: { type: 'string', default: 'bench/out/serve' },
+    'doc-top-k': { type: 'string', default: '128' },
+    phases: { type: 'string', default: 'text,vectors' },
   },
 });
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -53,6 +56,26 @@ if (!existsSync(join(model, 'config.json')))
   timed('model', () => run(['make-model', '--output', model, '--tokenizer', join(tok, 'tokenizer.json'), '--hidden', '64', '--layers', '2', '--heads', '2', '--intermediate', '192', '--seed', '1']));
 if (!existsSync(join(index, 'manifest.json')))
   timed('index', () => run(['index', '--model', model, '--paradigm', 'sparse', '--corpus', join(scifact, 'corpus.jsonl'), '--max-length', '128', '--output', index]));
+// A randomly initialised sparse model gives every document nearly every term (4,096 per document),
+// which no trained SPLADE-style model does; keep each document's `--doc-top-k` largest weights (as
+// `lion encode --top-k` would), read back from the full index, so the search path has a realistic size.
+const topK = Number(o['doc-top-k']);
+const pruned = join(work, `scifact-sparse-top${topK}`);
+if (!existsSync(join(pruned, 'manifest.json')))
+  timed('prune', () => {
+    const full = SparseIndex.load(index);
+    const lines = [JSON.stringify({ _meta: { ...full.manifest.identity, paradigm: 'sparse', vocabSize: full.manifest.sparse!.vocabSize } })];
+    for (let d = 0; d < full.size; d++) {
+      const v = full.document(d);
+      const keep = Array.from(v.indices.keys())
+        .sort((a, b) => v.values[b]! - v.values[a]! || a - b)
+        .slice(0, topK)
+        .sort((a, b) => a - b);
+      lines.push(JSON.stringify({ id: full.docIds[d], indices: keep.map((i) => v.indices[i]), values: keep.map((i) => v.values[i]) }));
+    }
+    writeFileSync(join(work, 'pruned.jsonl'), lines.join('\n') + '\n');
+    run(['index', '--vectors', join(work, 'pruned.jsonl'), '--paradigm', 'sparse', '--tokenizer', join(tok, 'tokenizer.json'), '--output', pruned]);
+  });
 const testIds = new Set(readFileSync(join(scifact, 'qrels/test.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')[0]!));
 const texts = readFileSync(join(scifact, 'queries.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { _id: string; text: string }).filter((q) => testIds.has(q._id));
 writeFileSync(queries, texts.map((q) => JSON.stringify({ id: q._id, text: q.text })).join('\n') + '\n');
@@ -80,7 +103,15 @@ async function phase(name: string, args: string[], bodies: string[]) {
   await autocannon({ url, connections: conns, amount: 200, requests });
   const rssBefore = rssMiB(proc.pid!);
   const load0 = loadavg()[0]!;
-  const r = await autocannon({ url, connections: conns, amount: Number(o.requests), duration: Number(o['max-seconds']), requests });
+  // autocannon ignores `duration` once `amount` is set, so the time bound is a timer of our own
+  const r = await new Promise<autocannon.Result>((res, rej) => {
+    const inst = autocannon({ url, connections: conns, amount: Number(o.requests), requests }, (e: Error | null, result) => {
+      clearTimeout(limit);
+      if (e) rej(e);
+      else res(result);
+    });
+    const limit = setTimeout(() => inst.stop(), Number(o['max-seconds']) * 1000);
+  });
   const rssAfter = rssMiB(proc.pid!);
   const metrics = await (await fetch(`${url}/metrics`)).text();
   const batch = (q: string) => {
@@ -110,11 +141,15 @@ async function phase(name: string, args: string[], bodies: string[]) {
   return out;
 }
 
-const text = await phase('text', ['--index', index, '--model', model, '--corpus', join(scifact, 'corpus.jsonl')], texts.map((q) => JSON.stringify({ query: q.text, k: 10 })));
-const vec = await phase('vectors', ['--index', index, '--corpus', join(scifact, 'corpus.jsonl')], vectors.map((v) => JSON.stringify({ vector: v, k: 10 })));
+const phases = [];
+for (const name of o.phases!.split(',')) {
+  if (name === 'text') phases.push(await phase('text', ['--index', pruned, '--model', model, '--corpus', join(scifact, 'corpus.jsonl')], texts.map((q) => JSON.stringify({ query: q.text, k: 10 }))));
+  else if (name === 'vectors') phases.push(await phase('vectors', ['--index', pruned, '--corpus', join(scifact, 'corpus.jsonl')], vectors.map((v) => JSON.stringify({ vector: v, k: 10 }))));
+  else throw new Error(`serve-load: unknown phase '${name}'; hint: text, vectors`);
+}
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
 mkdirSync(join(root, 'bench/out'), { recursive: true });
 writeFileSync(
-  join(root, 'bench/out/serve-load.json'),
-  JSON.stringify({ date: new Date().toISOString(), commit, cpus: cpus().length, cpu: cpus()[0]?.model, connections: Number(o.connections), setupSeconds: setup, phases: [text, vec] }, null, 1),
+  join(root, `bench/out/serve-load-${o.phases!.replace(/,/g, '-')}.json`),
+  JSON.stringify({ date: new Date().toISOString(), commit, cpus: cpus().length, cpu: cpus()[0]?.model, connections: Number(o.connections), docTopK: topK, index: SparseIndex.load(pruned).manifest.counts, setupSeconds: setup, requestsPerPhase: Number(o.requests), phases }, null, 1),
 );
