@@ -163,9 +163,6 @@ export function readChecked(
   return buffer;
 }
 
-/** Writes a small file atomically (temp + fsync + rename): formats/file-io's implementation. */
-export { writeBytesAtomic as writeFileAtomic } from '../formats/file-io.ts';
-
 /** Whether `dir` holds a Lion index (a manifest in Lion's format), the only kind `--overwrite` replaces. */
 export function isIndexDir(dir: string): boolean {
   try {

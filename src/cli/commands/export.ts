@@ -8,7 +8,7 @@ import { positiveInt } from '../flags.ts';
 import { openIndex } from '../../index/search.ts';
 import { exportIndex, engineMapping, EXPORT_FORMATS, type ExportFormat } from '../../index/export.ts';
 import { readTokenizerInfo } from '../../index/tokens.ts';
-import { writeFileAtomic } from '../../index/manifest.ts';
+import { writeBytesAtomic } from '../../formats/file-io.ts';
 
 export interface ExportFlags {
   index: string;
@@ -48,7 +48,7 @@ export async function runExport(f: ExportFlags, warn: (m: string) => void = (m) 
     warn,
   });
   if (f.mapping)
-    writeFileAtomic(
+    writeBytesAtomic(
       f.mapping,
       JSON.stringify(engineMapping(index, { format: f.format, field: f.field }), null, 2) + '\n',
     );
