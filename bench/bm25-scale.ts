@@ -9,7 +9,7 @@
  */
 import { Bm25Builder } from '../src/lexical/bm25.ts';
 import { englishAnalyzer } from '../src/lexical/analyzer.ts';
-import { rng } from '../src/eval/rng.ts';
+import { rng } from '../src/util/random.ts';
 
 const nDocs = Number(process.argv[2] ?? 1_000_000);
 const nQueries = Number(process.argv[3] ?? 1000);

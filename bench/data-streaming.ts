@@ -15,7 +15,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rng } from '../src/eval/rng.ts';
+import { rng } from '../src/util/random.ts';
 
 const WORDS =
   'the of protein cell gene expression patients study results mice increased receptor activity analysis response human levels effect cancer treatment role function signaling tumor disease clinical model data'.split(

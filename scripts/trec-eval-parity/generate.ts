@@ -13,7 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rng } from '../../src/eval/rng.ts';
+import { rng } from '../../src/util/random.ts';
 
 export interface ParityCase {
   qrels: string;

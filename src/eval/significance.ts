@@ -5,7 +5,7 @@
  */
 import { studentTCdf } from './t-dist.ts';
 import type { EvaluationResult } from './evaluate.ts';
-import { rng } from './rng.ts';
+import { rng } from '../util/random.ts';
 
 export interface PairedTestResult {
   /** Number of paired queries. */

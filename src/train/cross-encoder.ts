@@ -24,7 +24,7 @@ import { readAll } from '../formats/tensor-source.ts';
 import { flopsPerToken } from './budget.ts';
 import { pathIdentity, textsIdentity } from '../formats/identity.ts';
 import { runTraining, type LoopConfig, type LoopSummary, type MicroResult, type TrainTask } from './loop.ts';
-import { batchIndices, mixSeed, sampleWithoutReplacement } from './rng.ts';
+import { batchIndices, mixSeed, sampleWithoutReplacement } from '../util/random.ts';
 import type { ResolvedExample } from './retrieval.ts';
 import type { Teacher } from './teacher.ts';
 

@@ -9,7 +9,7 @@
  */
 import { Tensor, getRngState, manualSeed, setRngState } from '../torch/index.ts';
 import { SOLO, type Group } from '../parallel/group.ts';
-import { mixSeed } from './rng.ts';
+import { mixSeed } from '../util/random.ts';
 
 export class DataParallel {
   constructor(readonly group: Group = SOLO) {}

@@ -8,7 +8,7 @@ import type { LlamaForCausalLM } from '../model/llama.ts';
 import { flopsPerToken } from './budget.ts';
 import type { MicroResult, TrainTask } from './loop.ts';
 import { maskTokens, type MaskingOptions } from './masking.ts';
-import { batchIndices, mixSeed } from './rng.ts';
+import { batchIndices, mixSeed } from '../util/random.ts';
 import { SOLO, shareOf, type Group } from '../parallel/group.ts';
 
 export interface LmTaskOptions {

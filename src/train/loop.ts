@@ -4,7 +4,7 @@
  * budget, JSONL step logs and progress reports (the CLI draws a bar from them).
  *
  * Exactness of resume rests on three facts: every micro-batch is a pure function of its index (seeded
- * data order, see rng.ts), the learning rate is a pure function of the step, and a checkpoint holds the
+ * data order, see util/random.ts), the learning rate is a pure function of the step, and a checkpoint holds the
  * parameters, AdamW's moments and libtorch's RNG (dropout) exactly.
  * @module
  */

@@ -2,7 +2,7 @@
  * Masked next-token prediction (MNTP, docs/paper.md §2) and causal-LM data: token blocks and masks.
  * @module
  */
-import { rng } from './rng.ts';
+import { rng } from '../util/random.ts';
 
 export interface MaskingOptions {
   /** Fraction of tokens selected (HF mlm_probability): 0.2 in the paper. */

@@ -13,7 +13,7 @@ import type { Paradigm } from '../model/encoder.ts';
 import { flopsPerToken } from './budget.ts';
 import type { MicroResult, TrainTask } from './loop.ts';
 import { PAPER_FLOPS, TEMPERATURE, contrastiveLoss, flops, flopsWeight, klLoss, marginMseLoss, type Objective } from './objectives.ts';
-import { batchIndices, mixSeed, sampleWithoutReplacement } from './rng.ts';
+import { batchIndices, mixSeed, sampleWithoutReplacement } from '../util/random.ts';
 import { SOLO, gatherWithGrad, shareOf, type Group } from '../parallel/group.ts';
 import { GradCache } from './grad-cache.ts';
 
