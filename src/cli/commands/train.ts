@@ -13,7 +13,7 @@ import { PAPER_LORA } from '../../model/lora.ts';
 import { parseFlops } from '../../train/budget.ts';
 import type { Objective } from '../../train/objectives.ts';
 import { loadExamples, mntp, pretrain, trainRetriever, type CommonTrainOptions, type Tuning } from '../../train/recipes.ts';
-import { clipNorm, nonNegativeInt, nonNegativeNumber, numberIn, placement, positiveInt, positiveNumber, withPlacement, type PlacementFlags } from '../flags.ts';
+import { clipNorm, nonNegativeInt, nonNegativeNumber, numberIn, placement, positiveInt, positiveNumber, withPlacement, type PlacementFlags, usageError } from '../flags.ts';
 import { trainReranker } from '../../train/cross-encoder.ts';
 import { stepBar } from '../progress.ts';
 import { resolveExamples } from '../../train/retrieval.ts';
@@ -131,7 +131,7 @@ async function launched(cmd: string, f: { nproc: string; batchSize: string }): P
   const n = positiveInt(cmd, '--nproc', f.nproc);
   if (!shouldLaunch(cmd, n)) return false;
   const batch = positiveInt(cmd, '--batch-size', f.batchSize);
-  if (batch % n !== 0) throw new Error(`lion ${cmd}: --batch-size ${batch} does not split evenly over --nproc ${n}; hint: the batch is global, make it a multiple of --nproc`);
+  if (batch % n !== 0) throw usageError(cmd, `--batch-size ${batch} does not split evenly over --nproc ${n}`, 'the batch is global: make it a multiple of --nproc');
   const code = await launchRanks(n);
   if (code !== 0) throw new Error(`lion ${cmd}: a rank of ${n} failed (exit status ${code}); hint: its error is printed above; rerun the same command to resume from the last checkpoint`);
   return true;
