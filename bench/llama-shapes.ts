@@ -72,7 +72,9 @@ function writeShard(file: string, tensors: [string, number[]][], dtype: 'BF16' |
     writeSync(fd, len);
     writeSync(fd, json);
     for (const [n, s] of tensors) {
-      const raw = noGrad(() => tidy(() => tensorToRaw((n.endsWith('norm.weight') ? Tensor.ones(s) : Tensor.randn(s).mul(0.02)).to(dtype === 'BF16' ? 'bf16' : 'f32'))));
+      // Drawn in the file's dtype: no f32 copy of an 8B model's 1 GB embedding while writing it.
+      const dt = dtype === 'BF16' ? 'bf16' : 'f32';
+      const raw = noGrad(() => tidy(() => tensorToRaw(n.endsWith('norm.weight') ? Tensor.ones(s, dt) : Tensor.randn(s, dt).mul(0.02))));
       for (let o = 0; o < raw.data.byteLength; o += 1 << 30) writeSync(fd, raw.data.subarray(o, Math.min(raw.data.byteLength, o + (1 << 30))));
     }
   } finally {
@@ -87,6 +89,8 @@ export const SHAPES: Record<string, Config> = {
   '8b': LLAMA_3_8B,
   '180m': LLAMA_180M,
   small: { ...LLAMA_3_2_1B, hidden_size: 256, intermediate_size: 512, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 64, num_hidden_layers: 2 },
+  // Activation memory dominates its training steps (8 thin layers): the checkpointing benchmark's model.
+  thin8: { ...LLAMA_180M, hidden_size: 256, intermediate_size: 704, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 64, num_hidden_layers: 8 },
 };
 
 /**

@@ -39,7 +39,8 @@ if [ $prepare = 1 ]; then
   [ -f "$nodeinc/node_api.h" ] || { echo "gpu-check: no N-API headers beside $nodebin ($nodeinc)" >&2; exit 1; }
   cp "$nodeinc"/node_api.h "$nodeinc"/node_api_types.h "$nodeinc"/js_native_api.h "$nodeinc"/js_native_api_types.h "$pack/include/"
   cp node_modules/node-addon-api/*.h "$pack/include/"
-  tar -cJf "$pack/node.tar.xz" -C "$(dirname "$nodebin")" "$(basename "$nodebin")"
+  # xz takes minutes on a busy machine: keep a packed Node that is newer than the binary.
+  [ "$pack/node.tar.xz" -nt "$nodebin" ] || tar -cJf "$pack/node.tar.xz" -C "$(dirname "$nodebin")" "$(basename "$nodebin")"
   # One ESM file; CommonJS dependencies get a require() of their own.
   npx esbuild scripts/gpu-check.ts --bundle --platform=node --format=esm --target=node20 --log-level=warning \
     --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" \
@@ -86,10 +87,17 @@ build() {
   for p in "${pids[@]}"; do wait "$p" || ok=1; done
   [ $ok = 0 ] && g++ -shared -o "$addon" "${objs[@]}" "${ld[@]}" -ltorch -ltorch_cpu -lc10
 }
-t0=$(date +%s)
-# Recent torch releases may require C++20 of their users; try the standard binding.gyp uses first.
-build c++17 2>"$work/build17.log" || { echo "gpu-check: C++17 build failed ($(grep -m1 error "$work/build17.log" || true)); trying C++20"; build c++20; }
-echo "gpu-check: addon built in $(($(date +%s) - t0)) s"
+# A rerun against the same libtorch reuses the addon (the stamp names the libtorch and the sources).
+stamp="${LIBTORCH:-debian} $(cat native/src/*.cpp native/src/*.h | sha256sum | cut -c1-16)"
+if [ -f "$addon" ] && [ "$(cat "$work/addon.stamp" 2>/dev/null)" = "$stamp" ]; then
+  echo "gpu-check: reusing $addon"
+else
+  t0=$(date +%s)
+  # Recent torch releases may require C++20 of their users; try the standard binding.gyp uses first.
+  build c++17 2>"$work/build17.log" || { echo "gpu-check: C++17 build failed ($(grep -m1 error "$work/build17.log" || true)); trying C++20"; build c++20; }
+  echo "$stamp" >"$work/addon.stamp"
+  echo "gpu-check: addon built in $(($(date +%s) - t0)) s"
+fi
 export LION_ADDON=$addon LION_NUM_THREADS=${LION_NUM_THREADS:-$(nproc)}
 node -e "const a = require(process.env.LION_ADDON); console.log('libtorch', a.version(), 'devices', a.devices().join(' '))"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
