@@ -5,6 +5,7 @@
  * @module
  */
 import { Linear, Module, Tensor, dropout, linear, noGrad, tidy, uniformInit, type DType, type InitOptions } from '../torch/index.ts';
+import { LORA_TARGETS } from '../formats/peft.ts';
 
 export interface LoraConfig {
   r: number;
@@ -19,7 +20,7 @@ export const PAPER_LORA: LoraConfig = {
   r: 16,
   alpha: 32,
   dropout: 0.05,
-  targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+  targetModules: LORA_TARGETS,
 };
 
 /** A bias-free Linear that can carry a LoRA adapter. */

@@ -29,6 +29,7 @@ import { saveTokenizerFiles } from '../text/bpe-files.ts';
 import { makeModel } from '../model/make-model.ts';
 import { nonEmbeddingParams } from '../model/arch.ts';
 import { loadBackbone } from '../model/backbone.ts';
+import { PAPER_LORA, type LoraConfig } from '../model/lora.ts';
 import { Encoder, type Paradigm, type SparseVector } from '../model/encoder.ts';
 import { docTexts } from '../model/texts.ts';
 import { readLlamaConfig } from '../formats/hf-config.ts';
@@ -100,10 +101,8 @@ function hardware(): StudyResults['hardware'] {
 
 // ---- stages ---------------------------------------------------------------------------------------
 
-const PAPER_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
-
-function tuningOf(c: StudyConfig): { kind: 'full' } | { kind: 'lora'; lora: { r: number; alpha: number; dropout: number; targetModules: string[] } } {
-  return c.tuning === 'full' ? { kind: 'full' } : { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: PAPER_TARGETS } };
+function tuningOf(c: StudyConfig): { kind: 'full' } | { kind: 'lora'; lora: LoraConfig } {
+  return c.tuning === 'full' ? { kind: 'full' } : { kind: 'lora', lora: PAPER_LORA };
 }
 
 /** Device, base dtype and checkpointing for a training stage: full-weight stages keep f32 weights. */
@@ -129,7 +128,7 @@ async function buildBackbones(o: StudyOptions, pretrainTexts: () => Promise<stri
       const name = path.basename(path.resolve(model));
       const dir = path.join(o.out, 'backbones', name, 'mntp');
       await stage(dir, () => {
-        mntp({ model, output: dir, texts, blockSize: c.mntp.block, steps: c.mntp.steps, batchSize: c.mntp.batchSize, lr: c.mntp.lr, seed: c.seed, tuning: { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } }, printEvery: 100, ...c.run });
+        mntp({ model, output: dir, texts, blockSize: c.mntp.block, steps: c.mntp.steps, batchSize: c.mntp.batchSize, lr: c.mntp.lr, seed: c.seed, tuning: { kind: 'lora', lora: PAPER_LORA }, printEvery: 100, ...c.run });
         return null;
       });
       out.push({ name, model, adapter: path.join(dir, FINAL_DIR), params: nonEmbeddingParams(readLlamaConfig(model)) });
