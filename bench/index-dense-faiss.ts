@@ -31,6 +31,7 @@ const { values: a } = parseArgs({
     k: { type: 'string', default: '10' },
     python: { type: 'string', default: '/usr/bin/python3' },
     dir: { type: 'string', default: '/tmp/lion-bench-faiss' },
+    'block-rows': { type: 'string', default: '16384' },
   },
 });
 const N = Number(a.docs);
@@ -40,6 +41,8 @@ const SINGLE = Number(a.single);
 const T = Number(a.threads);
 const K = Number(a.k);
 const dir = a.dir!;
+/** Lion's block sizes to compare (rows scored per matmul), interleaved in each Lion round. */
+const BLOCKS = a['block-rows']!.split(',').map(Number);
 setNumThreads(T);
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
@@ -61,16 +64,16 @@ await buildDenseIndex(
 const idx = DenseIndex.load(join(dir, 'idx'));
 await idx.searchBatch(queries.slice(0, 4), K); // warm-up and the libtorch copy
 
-async function lion(): Promise<{ batchedQps: number; singleQps: number; ids: Int32Array[] }> {
+async function lion(blockRows: number): Promise<{ batchedQps: number; singleQps: number; ids: Int32Array[] }> {
   let best = { batchedQps: 0, singleQps: 0 };
   let ids: Int32Array[] = [];
   for (let rep = 0; rep < 2; rep++) {
     let t = performance.now();
-    const res = await idx.searchBatch(queries, K);
+    const res = await idx.searchBatch(queries, K, { blockRows });
     const batchedQps = NQ / ((performance.now() - t) / 1000);
     ids = res.map((x) => x.docs);
     t = performance.now();
-    for (let i = 0; i < SINGLE; i++) await idx.searchBatch([queries[i]!], K);
+    for (let i = 0; i < SINGLE; i++) await idx.searchBatch([queries[i]!], K, { blockRows });
     const singleQps = SINGLE / ((performance.now() - t) / 1000);
     best = { batchedQps: Math.max(best.batchedQps, batchedQps), singleQps: Math.max(best.singleQps, singleQps) };
   }
@@ -78,20 +81,29 @@ async function lion(): Promise<{ batchedQps: number; singleQps: number; ids: Int
 }
 
 const load0 = loadavg()[0]!;
-const l1 = await lion();
+type LionRun = { blockRows: number; batchedQps: number; singleQps: number; ids: Int32Array[] };
+const before: LionRun[] = [];
+for (const b of BLOCKS) before.push({ blockRows: b, ...(await lion(b)) });
 execFileSync(a.python!, ['bench/dense_faiss.py', dir, String(T), String(K)], { stdio: 'inherit' });
 const f = JSON.parse(readFileSync(join(dir, 'faiss.json'), 'utf8')) as {
   batchedQps: number;
   singleQps: number;
   faiss: string;
 };
-const l2 = await lion();
+const after: LionRun[] = [];
+for (const b of BLOCKS) after.push({ blockRows: b, ...(await lion(b)) });
 const fb = readFileSync(join(dir, 'faiss_ids.i64'));
 const fids = new BigInt64Array(fb.buffer, fb.byteOffset, fb.length / 8);
 let agree = 0;
-l2.ids.forEach((ids, qi) => {
+after[0]!.ids.forEach((ids, qi) => {
   if (Array.from(ids).every((d, j) => BigInt(d) === fids[qi * K + j])) agree++;
 });
+const rows = BLOCKS.map((b, i) => ({
+  blockRows: b,
+  batchedQps: Math.max(before[i]!.batchedQps, after[i]!.batchedQps),
+  singleQps: Math.max(before[i]!.singleQps, after[i]!.singleQps),
+  runs: [before[i]!, after[i]!].map((x) => ({ batchedQps: x.batchedQps, singleQps: x.singleQps })),
+}));
 const out = {
   date: new Date().toISOString(),
   docs: N,
@@ -100,10 +112,7 @@ const out = {
   single: SINGLE,
   k: K,
   threads: { lion: getNumThreads(), faiss: T },
-  lion: [
-    { batchedQps: l1.batchedQps, singleQps: l1.singleQps },
-    { batchedQps: l2.batchedQps, singleQps: l2.singleQps },
-  ],
+  lion: rows,
   faiss: f,
   top10Agree: agree / NQ,
   loadavg: [load0, loadavg()[0]],
@@ -111,14 +120,13 @@ const out = {
 console.error(JSON.stringify(out));
 mkdirSync('bench/out', { recursive: true });
 writeFileSync('bench/out/index-dense-faiss.json', JSON.stringify(out, null, 2));
-const lb = Math.max(l1.batchedQps, l2.batchedQps);
-const ls = Math.max(l1.singleQps, l2.singleQps);
 console.log(
-  `| threads | Lion batched q/s | FAISS batched q/s | ratio | Lion single q/s | FAISS single q/s | ratio | same top-${K} |`,
+  `| threads | Lion block rows | Lion batched q/s | FAISS batched q/s | ratio | Lion single q/s | FAISS single q/s | ratio | same top-${K} |`,
 );
-console.log('|---|---|---|---|---|---|---|---|');
-console.log(
-  `| ${T} | ${lb.toFixed(0)} | ${f.batchedQps.toFixed(0)} | ${(lb / f.batchedQps).toFixed(2)} | ${ls.toFixed(0)} | ${f.singleQps.toFixed(0)} | ${(ls / f.singleQps).toFixed(2)} | ${((agree / NQ) * 100).toFixed(1)}% |`,
-);
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const r of rows)
+  console.log(
+    `| ${T} | ${r.blockRows} | ${r.batchedQps.toFixed(1)} | ${f.batchedQps.toFixed(1)} | ${(r.batchedQps / f.batchedQps).toFixed(2)} | ${r.singleQps.toFixed(2)} | ${f.singleQps.toFixed(2)} | ${(r.singleQps / f.singleQps).toFixed(2)} | ${((agree / NQ) * 100).toFixed(1)}% |`,
+  );
 idx.close();
 rmSync(dir, { recursive: true, force: true });
