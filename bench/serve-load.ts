@@ -144,7 +144,7 @@ async function phase(name: string, args: string[], bodies: string[]) {
 const phases = [];
 for (const name of o.phases!.split(',')) {
   if (name === 'text') phases.push(await phase('text', ['--index', pruned, '--model', model, '--corpus', join(scifact, 'corpus.jsonl')], texts.map((q) => JSON.stringify({ query: q.text, k: 10 }))));
-  else if (name === 'vectors') phases.push(await phase('vectors', ['--index', pruned, '--corpus', join(scifact, 'corpus.jsonl')], vectors.map((v) => JSON.stringify({ vector: v, k: 10 }))));
+  else if (name === 'vectors') phases.push(await phase('vectors', ['--index', pruned, '--corpus', join(scifact, 'corpus.jsonl')], vectors.map((v) => JSON.stringify({ vector: { indices: v.indices, values: v.values }, k: 10 }))));
   else throw new Error(`serve-load: unknown phase '${name}'; hint: text, vectors`);
 }
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
