@@ -245,7 +245,7 @@ export class SparseIndexBuilder {
    * Computes the BP order from the forward postings (read back into memory) and the renumbering
    * tables the merge and the forward pass use.
    */
-  #reorderDocs(N: number, V: number) {
+  #reorderDocs(N: number, V: number): Reorder {
     const t0 = performance.now();
     const oldStart = this.#docStart.view();
     const terms = readWholeArray(this.#fwdTerms.path, Uint32Array);
@@ -281,17 +281,56 @@ export class SparseIndexBuilder {
     const N = this.#ids.length;
     const V = this.#declaredVocab ?? this.#maxTerm + 1;
     const bits = this.#bits;
-    const levels = impactLevels(bits);
-    const scale = impactScale(this.#maxWeight, bits);
-    // one code path for both widths; the casts only merge the two constructors' types
-    const Imp = (bits === 8 ? Uint8Array : Uint16Array) as unknown as typeof Uint16Array;
-    const ib = bits / 8;
-    const shift = Math.log2(this.#docBlock);
-    const nDocBlocks = Math.ceil(N / this.#docBlock);
-    const files: Record<string, FileEntry> = {};
-    const re = this.#reorder === 'bp' && N > 1 ? this.#reorderDocs(N, V) : null;
+    const p: FinishPlan = {
+      N,
+      V,
+      bits,
+      levels: impactLevels(bits),
+      scale: impactScale(this.#maxWeight, bits),
+      // one code path for both widths; the casts only merge the two constructors' types
+      Imp: (bits === 8 ? Uint8Array : Uint16Array) as unknown as typeof Uint16Array,
+      shift: Math.log2(this.#docBlock),
+      nDocBlocks: Math.ceil(N / this.#docBlock),
+      re: this.#reorder === 'bp' && N > 1 ? this.#reorderDocs(N, V) : null,
+    };
+    const m = this.#mergeRuns(p);
+    const files: Record<string, FileEntry> = {
+      'postings.bin': this.#writePostings(p, m),
+      'blockmax.bin': this.#writeBlockMax(p, m),
+      'forward.bin': this.#writeForward(p),
+      'docids.jsonl': this.#writeDocIds(),
+    };
+    rmSync(this.#tmp, { recursive: true, force: true });
+    this.#rss();
+    const { re, scale } = p;
+    const posting = m.postings;
+    const manifest: IndexManifest = {
+      format: INDEX_FORMAT,
+      formatVersion: INDEX_FORMAT_VERSION,
+      paradigm: 'sparse',
+      createdAt: new Date().toISOString(),
+      identity: this.identity,
+      counts: { docs: N, postings: posting, terms: V },
+      sparse: { vocabSize: V, vocabDeclared: this.#declaredVocab !== undefined, bits, scale, codec: BP128.name, postingBlock: BP128.blockSize, docBlock: this.#docBlock, reorder: re ? 'bp' : 'none' },
+      files,
+      build: {
+        seconds: (performance.now() - this.#t0) / 1000,
+        peakRssBytes: this.#peakRss,
+        ...(re ? { reorderSeconds: re.seconds } : {}),
+        ...(this.#source ? { source: this.#source } : {}),
+      },
+    };
+    return writeManifest(this.dir, manifest);
+  }
 
-    // ---- merge runs into postings and block maxima --------------------------------------------------
+
+  /**
+   * Step 1 of finish(): merges the spilled runs term by term into BP128-compressed postings (in temp
+   * files) with per-block maxima, and the per-term block maxima that BMP filters with.
+   */
+  #mergeRuns(p: FinishPlan): MergedPostings {
+    const { V, levels, scale, Imp, shift, nDocBlocks, re } = p;
+    const ib = p.bits / 8;
     const termStart = new Uint32Array(V + 1);
     const termBlockStart = new Uint32Array(V + 1);
     const termMax = new Imp(V);
@@ -435,149 +474,187 @@ export class SparseIndexBuilder {
       for (const fd of fds) if (fd >= 0) closeSync(fd);
     }
     for (const w of [words, impacts, bmBlocks, bmMax, bmDense]) w.close();
-
-    // ---- postings.bin -----------------------------------------------------------------------------
-    {
-      const w = new ContainerWriter(join(this.dir, 'postings.bin'));
-      w.section('termStart', termStart);
-      w.section('termBlockStart', termBlockStart);
-      w.section('termMax', termMax);
-      w.section('blockLastDoc', blockLastDoc.view());
-      w.section('blockWidth', blockWidth.view());
-      w.section('blockWordStart', blockWordStart.view());
-      w.section('blockMax', blockMax.view());
-      w.begin('words', 'u32');
-      streamFile(words.path, Uint32Array, (c) => w.append(c));
-      w.end();
-      w.begin('impacts', bits === 8 ? 'u8' : 'u16');
-      streamFile(impacts.path, Imp, (c) => w.append(c));
-      w.end();
-      files['postings.bin'] = w.finish('sparse-postings', 1, { codec: BP128.name, blockSize: BP128.blockSize, bits });
-    }
-    // ---- blockmax.bin -----------------------------------------------------------------------------
-    {
-      const w = new ContainerWriter(join(this.dir, 'blockmax.bin'));
-      w.section('sparseStart', bmSparseStart);
-      w.section('denseIndex', bmDenseIndex);
-      w.begin('sparseBlocks', 'u32');
-      streamFile(bmBlocks.path, Uint32Array, (c) => w.append(c));
-      w.end();
-      w.begin('sparseMax', bits === 8 ? 'u8' : 'u16');
-      streamFile(bmMax.path, Imp, (c) => w.append(c));
-      w.end();
-      w.begin('dense', bits === 8 ? 'u8' : 'u16');
-      streamFile(bmDense.path, Imp, (c) => w.append(c));
-      w.end();
-      files['blockmax.bin'] = w.finish('sparse-blockmax', 1, {
-        docBlock: this.#docBlock,
-        blocks: nDocBlocks,
-        denseTerms: nDense,
-      });
-    }
-    // ---- forward.bin: per document block, (term, local doc, impact) sorted by term ---------------------
-    {
-      const w = new ContainerWriter(join(this.dir, 'forward.bin'));
-      const docStart = re ? re.docStart : this.#docStart.view();
-      const blockStart = new Uint32Array(nDocBlocks + 1);
-      for (let b = 0; b <= nDocBlocks; b++) blockStart[b] = docStart[Math.min(N, b << shift)]!;
-      w.section('blockStart', blockStart);
-      const tFd = openSync(this.#fwdTerms.path, 'r');
-      const vFd = openSync(this.#fwdVals.path, 'r');
-      const tr = new RawReader(tFd, 0);
-      const vr = new RawReader(vFd, 0);
-      const terms = new RawWriter(join(this.#tmp, 'bf-terms'));
-      const locals = new RawWriter(join(this.#tmp, 'bf-local'));
-      const imps = new RawWriter(join(this.#tmp, 'bf-imp'));
-      try {
-        for (let b = 0; b < nDocBlocks; b++) {
-          const p0 = blockStart[b]!;
-          const n = blockStart[b + 1]! - p0;
-          const bt = new Uint32Array(n);
-          const bv = new Float32Array(n);
-          if (re) {
-            // the block's documents in their new order, from the forward postings held in memory
-            for (let doc = b << shift, o = 0; doc < Math.min(N, (b + 1) << shift); doc++) {
-              const old = re.order[doc]!;
-              const s0 = re.oldStart[old]!;
-              const s1 = re.oldStart[old + 1]!;
-              bt.set(re.terms.subarray(s0, s1), o);
-              bv.set(re.vals.subarray(s0, s1), o);
-              o += s1 - s0;
-            }
-          } else {
-            tr.read(new Uint8Array(bt.buffer));
-            vr.read(new Uint8Array(bv.buffer));
-          }
-          // one numeric key per posting: term, then local doc, then impact (< 2^46, exact in f64)
-          const keys = new Float64Array(n);
-          const d0 = b << shift;
-          for (let doc = d0, i = 0; doc < Math.min(N, d0 + this.#docBlock); doc++) {
-            const e = docStart[doc + 1]! - p0;
-            for (; i < e; i++) keys[i] = (bt[i]! * 256 + (doc - d0)) * 65536 + quantizeImpact(bv[i]!, scale, levels);
-          }
-          keys.sort();
-          const ot = new Uint32Array(n);
-          const ol = new Uint8Array(n);
-          const oi = new Imp(n);
-          for (let i = 0; i < n; i++) {
-            const k = keys[i]!;
-            const imp = k % 65536;
-            const rest = (k - imp) / 65536;
-            const loc = rest % 256;
-            ot[i] = (rest - loc) / 256;
-            ol[i] = loc;
-            oi[i] = imp;
-          }
-          terms.append(ot);
-          locals.append(ol);
-          imps.append(oi);
-        }
-      } finally {
-        closeSync(tFd);
-        closeSync(vFd);
-      }
-      terms.close();
-      locals.close();
-      imps.close();
-      w.begin('terms', 'u32');
-      streamFile(terms.path, Uint32Array, (c) => w.append(c));
-      w.end();
-      w.begin('local', 'u8');
-      streamFile(locals.path, Uint8Array, (c) => w.append(c));
-      w.end();
-      w.begin('impacts', bits === 8 ? 'u8' : 'u16');
-      streamFile(imps.path, Imp, (c) => w.append(c));
-      w.end();
-      // internal number → input number, which is what search reports (and docids.jsonl is indexed by)
-      if (re) w.section('origDoc', new Uint32Array(re.order.buffer, re.order.byteOffset, N));
-      files['forward.bin'] = w.finish('sparse-forward', 1, { bits, docBlock: this.#docBlock });
-    }
-    // ---- docids.jsonl -----------------------------------------------------------------------------
-    {
-      const path = join(this.dir, 'docids.jsonl');
-      writeFileSync(path, this.#ids.map((id) => JSON.stringify(id)).join('\n') + (N ? '\n' : ''));
-      files['docids.jsonl'] = fileEntry(path);
-    }
-    rmSync(this.#tmp, { recursive: true, force: true });
-    this.#rss();
-    const manifest: IndexManifest = {
-      format: INDEX_FORMAT,
-      formatVersion: INDEX_FORMAT_VERSION,
-      paradigm: 'sparse',
-      createdAt: new Date().toISOString(),
-      identity: this.identity,
-      counts: { docs: N, postings: posting, terms: V },
-      sparse: { vocabSize: V, vocabDeclared: this.#declaredVocab !== undefined, bits, scale, codec: BP128.name, postingBlock: BP128.blockSize, docBlock: this.#docBlock, reorder: re ? 'bp' : 'none' },
-      files,
-      build: {
-        seconds: (performance.now() - this.#t0) / 1000,
-        peakRssBytes: this.#peakRss,
-        ...(re ? { reorderSeconds: re.seconds } : {}),
-        ...(this.#source ? { source: this.#source } : {}),
-      },
-    };
-    return writeManifest(this.dir, manifest);
+    return { termStart, termBlockStart, termMax, blockLastDoc, blockWidth, blockWordStart, blockMax, bmSparseStart, bmDenseIndex, words, impacts, bmBlocks, bmMax, bmDense, nDense, postings: posting };
   }
+
+  /** Step 2: postings.bin, the term-ordered postings from the merge. */
+  #writePostings(p: FinishPlan, m: MergedPostings): FileEntry {
+    const { bits, Imp } = p;
+    const { termStart, termBlockStart, termMax, blockLastDoc, blockWidth, blockWordStart, blockMax, words, impacts } = m;
+    const w = new ContainerWriter(join(this.dir, 'postings.bin'));
+    w.section('termStart', termStart);
+    w.section('termBlockStart', termBlockStart);
+    w.section('termMax', termMax);
+    w.section('blockLastDoc', blockLastDoc.view());
+    w.section('blockWidth', blockWidth.view());
+    w.section('blockWordStart', blockWordStart.view());
+    w.section('blockMax', blockMax.view());
+    w.begin('words', 'u32');
+    streamFile(words.path, Uint32Array, (c) => w.append(c));
+    w.end();
+    w.begin('impacts', bits === 8 ? 'u8' : 'u16');
+    streamFile(impacts.path, Imp, (c) => w.append(c));
+    w.end();
+    return w.finish('sparse-postings', 1, { codec: BP128.name, blockSize: BP128.blockSize, bits });
+  }
+
+  /** Step 3: blockmax.bin, each term's largest impact per document block (sparse entries or dense rows). */
+  #writeBlockMax(p: FinishPlan, m: MergedPostings): FileEntry {
+    const { bits, Imp, nDocBlocks } = p;
+    const { bmSparseStart, bmDenseIndex, bmBlocks, bmMax, bmDense, nDense } = m;
+    const w = new ContainerWriter(join(this.dir, 'blockmax.bin'));
+    w.section('sparseStart', bmSparseStart);
+    w.section('denseIndex', bmDenseIndex);
+    w.begin('sparseBlocks', 'u32');
+    streamFile(bmBlocks.path, Uint32Array, (c) => w.append(c));
+    w.end();
+    w.begin('sparseMax', bits === 8 ? 'u8' : 'u16');
+    streamFile(bmMax.path, Imp, (c) => w.append(c));
+    w.end();
+    w.begin('dense', bits === 8 ? 'u8' : 'u16');
+    streamFile(bmDense.path, Imp, (c) => w.append(c));
+    w.end();
+    return w.finish('sparse-blockmax', 1, {
+      docBlock: this.#docBlock,
+      blocks: nDocBlocks,
+      denseTerms: nDense,
+    });
+  }
+
+  /** Step 4: forward.bin, per document block its (term, local doc, impact) postings sorted by term. */
+  #writeForward(p: FinishPlan): FileEntry {
+    const { N, bits, levels, scale, Imp, shift, nDocBlocks, re } = p;
+    const w = new ContainerWriter(join(this.dir, 'forward.bin'));
+    const docStart = re ? re.docStart : this.#docStart.view();
+    const blockStart = new Uint32Array(nDocBlocks + 1);
+    for (let b = 0; b <= nDocBlocks; b++) blockStart[b] = docStart[Math.min(N, b << shift)]!;
+    w.section('blockStart', blockStart);
+    const tFd = openSync(this.#fwdTerms.path, 'r');
+    const vFd = openSync(this.#fwdVals.path, 'r');
+    const tr = new RawReader(tFd, 0);
+    const vr = new RawReader(vFd, 0);
+    const terms = new RawWriter(join(this.#tmp, 'bf-terms'));
+    const locals = new RawWriter(join(this.#tmp, 'bf-local'));
+    const imps = new RawWriter(join(this.#tmp, 'bf-imp'));
+    try {
+      for (let b = 0; b < nDocBlocks; b++) {
+        const p0 = blockStart[b]!;
+        const n = blockStart[b + 1]! - p0;
+        const bt = new Uint32Array(n);
+        const bv = new Float32Array(n);
+        if (re) {
+          // the block's documents in their new order, from the forward postings held in memory
+          for (let doc = b << shift, o = 0; doc < Math.min(N, (b + 1) << shift); doc++) {
+            const old = re.order[doc]!;
+            const s0 = re.oldStart[old]!;
+            const s1 = re.oldStart[old + 1]!;
+            bt.set(re.terms.subarray(s0, s1), o);
+            bv.set(re.vals.subarray(s0, s1), o);
+            o += s1 - s0;
+          }
+        } else {
+          tr.read(new Uint8Array(bt.buffer));
+          vr.read(new Uint8Array(bv.buffer));
+        }
+        // one numeric key per posting: term, then local doc, then impact (< 2^46, exact in f64)
+        const keys = new Float64Array(n);
+        const d0 = b << shift;
+        for (let doc = d0, i = 0; doc < Math.min(N, d0 + this.#docBlock); doc++) {
+          const e = docStart[doc + 1]! - p0;
+          for (; i < e; i++) keys[i] = (bt[i]! * 256 + (doc - d0)) * 65536 + quantizeImpact(bv[i]!, scale, levels);
+        }
+        keys.sort();
+        const ot = new Uint32Array(n);
+        const ol = new Uint8Array(n);
+        const oi = new Imp(n);
+        for (let i = 0; i < n; i++) {
+          const k = keys[i]!;
+          const imp = k % 65536;
+          const rest = (k - imp) / 65536;
+          const loc = rest % 256;
+          ot[i] = (rest - loc) / 256;
+          ol[i] = loc;
+          oi[i] = imp;
+        }
+        terms.append(ot);
+        locals.append(ol);
+        imps.append(oi);
+      }
+    } finally {
+      closeSync(tFd);
+      closeSync(vFd);
+    }
+    terms.close();
+    locals.close();
+    imps.close();
+    w.begin('terms', 'u32');
+    streamFile(terms.path, Uint32Array, (c) => w.append(c));
+    w.end();
+    w.begin('local', 'u8');
+    streamFile(locals.path, Uint8Array, (c) => w.append(c));
+    w.end();
+    w.begin('impacts', bits === 8 ? 'u8' : 'u16');
+    streamFile(imps.path, Imp, (c) => w.append(c));
+    w.end();
+    // internal number → input number, which is what search reports (and docids.jsonl is indexed by)
+    if (re) w.section('origDoc', new Uint32Array(re.order.buffer, re.order.byteOffset, N));
+    return w.finish('sparse-forward', 1, { bits, docBlock: this.#docBlock });
+  }
+
+  /** Step 5: docids.jsonl, the external id of every input document. */
+  #writeDocIds(): FileEntry {
+    const N = this.#ids.length;
+    const path = join(this.dir, 'docids.jsonl');
+    writeFileSync(path, this.#ids.map((id) => JSON.stringify(id)).join('\n') + (N ? '\n' : ''));
+    return fileEntry(path);
+  }
+}
+
+/** The BP renumbering tables that the merge and the forward pass use (see #reorderDocs). */
+interface Reorder {
+  /** new number → input number */
+  order: Int32Array;
+  /** input number → new number */
+  newOf: Int32Array;
+  oldStart: Uint32Array;
+  docStart: Uint32Array;
+  terms: Uint32Array;
+  vals: Float32Array;
+  valAt: Float32Array;
+  seconds: number;
+}
+
+/** What every step of finish() needs to know about the index being written. */
+interface FinishPlan {
+  N: number;
+  V: number;
+  bits: 8 | 16;
+  levels: number;
+  scale: number;
+  Imp: typeof Uint16Array;
+  shift: number;
+  nDocBlocks: number;
+  re: Reorder | null;
+}
+
+/** The merge's output (step 1 of finish()): per-term offsets and block data in memory, the bulk in temp files. */
+interface MergedPostings {
+  termStart: Uint32Array;
+  termBlockStart: Uint32Array;
+  termMax: Uint16Array;
+  blockLastDoc: Growable<Uint32Array>;
+  blockWidth: Growable<Uint8Array>;
+  blockWordStart: Growable<Uint32Array>;
+  blockMax: Growable<Uint16Array>;
+  bmSparseStart: Uint32Array;
+  bmDenseIndex: Int32Array;
+  words: RawWriter;
+  impacts: RawWriter;
+  bmBlocks: RawWriter;
+  bmMax: RawWriter;
+  bmDense: RawWriter;
+  nDense: number;
+  postings: number;
 }
 
 /** A raw temporary file read whole as one typed array. */
