@@ -10,6 +10,39 @@ import { TopK } from '../topk.ts';
 
 export const name = 'exhaustive';
 
+/** From this k on, the scan first bounds the k-th score from a histogram (measured: k=1000). */
+const SELECT_FROM_K = 64;
+const HIST = 1024;
+
+/**
+ * A score that at least k documents reach, or 0: the lower edge of the highest histogram bucket of
+ * scores in (0, max] at which the count from the top reaches k. Exact integers make the edge safe:
+ * every document of that bucket or above scores at least the edge, so the true k-th score does too.
+ */
+function kthLowerBound(acc: Float64Array, N: number, k: number): number {
+  let max = 0;
+  for (let i = 0; i < N; i++) if (acc[i]! > max) max = acc[i]!;
+  if (max === 0) return 0;
+  const inv = (HIST - 1) / max;
+  const counts = new Int32Array(HIST);
+  let nz = 0;
+  for (let i = 0; i < N; i++) {
+    const v = acc[i]!;
+    if (v > 0) {
+      counts[(v * inv) | 0]!++;
+      nz++;
+    }
+  }
+  if (nz <= k) return 0;
+  let c = 0;
+  let h = HIST - 1;
+  for (; h > 0; h--) if ((c += counts[h]!) >= k) break;
+  // the smallest score that maps to bucket h (or higher), stepped down past float rounding of v × inv
+  let edge = h / inv;
+  while (edge > 0 && ((edge * inv) | 0) >= h) edge = Math.floor(edge) - 1;
+  return Math.max(0, edge);
+}
+
 export function exhaustive(d: SparseIndexData, q: QuantQuery, k: number, s: Scratch): TopK {
   const acc = s.acc;
   const buf = s.docBuf;
@@ -35,8 +68,10 @@ export function exhaustive(d: SparseIndexData, q: QuantQuery, k: number, s: Scra
     }
   }
   const top = new TopK(k);
-  let th = 0;
   const N = d.N;
+  // Start the scan at a score the k-th best surely reaches, so that only ~k documents go through the
+  // queue instead of every document that beats a slowly rising k-th score (large k).
+  let th = k >= SELECT_FROM_K ? kthLowerBound(acc, N, k) : 0;
   const od = d.origDoc;
   if (od === null) {
     // Ascending doc order: an equal score never displaces a held document, so `>` is the whole test.
