@@ -80,13 +80,10 @@ export async function runIndexShard(f: IndexFlags): Promise<number> {
 
 export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
   if (!!f.vectors === !!f.model)
-    throw new Error(
-      `lion index: give exactly one of --vectors FILE or --model DIR; hint: 'lion index --vectors docs.jsonl --paradigm sparse --output idx'`,
-    );
-  if (f.model && !f.corpus)
-    throw new Error(`lion index: --model needs --corpus ID|FILE; hint: the corpus is encoded and indexed in one pass`);
+    throw usageError('index', 'give exactly one of --vectors FILE or --model DIR', "'lion index --vectors docs.jsonl --paradigm sparse --output idx'");
+  if (f.model && !f.corpus) throw usageError('index', '--model needs --corpus ID|FILE', 'the corpus is encoded and indexed in one pass');
   const bits = Number(f.bits);
-  if (bits !== 8 && bits !== 16) throw new Error(`lion index: --bits must be 8 or 16, got '${f.bits}'`);
+  if (bits !== 8 && bits !== 16) throw usageError('index', `--bits must be 8 or 16, got '${f.bits}'`);
   const docBlock = positiveInt('index', '--doc-block', f.docBlock);
   const bufferPostings = positiveInt('index', '--buffer-postings', f.bufferPostings);
   let identity: VectorIdentity = {};

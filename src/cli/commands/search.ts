@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { BF16_INFERENCE_HELP, placement, positiveInt, withPlacement } from '../flags.ts';
+import { BF16_INFERENCE_HELP, placement, positiveInt, withPlacement, usageError } from '../flags.ts';
 import { openIndex, searchIndex } from '../../index/search.ts';
 import { SPARSE_ALGORITHMS, type SparseAlgorithm } from '../../index/sparse/index.ts';
 import { VectorFile } from '../../index/vectors.ts';
@@ -50,18 +50,13 @@ async function queryTexts(spec: string): Promise<{ id: string; text: string }[]>
 
 export async function runSearch(f: SearchFlags): Promise<{ run: Run; seconds: number; queries: number }> {
   if (!!f.queryVectors === !!f.queries)
-    throw new Error(
-      `lion search: give exactly one of --query-vectors FILE or --queries ID|FILE; hint: 'lion search --index idx --query-vectors q.jsonl --k 10 --output run.trec'`,
-    );
+    throw usageError('search', 'give exactly one of --query-vectors FILE or --queries ID|FILE', "'lion search --index idx --query-vectors q.jsonl --k 10 --output run.trec'");
   const k = positiveInt('search', '--k', f.k);
   const threads = f.threads === undefined ? availableParallelism() : positiveInt('search', '--threads', f.threads);
   const alpha = f.alpha === undefined ? undefined : Number(f.alpha);
   if (alpha !== undefined && !(alpha > 0 && alpha <= 1))
-    throw new Error(
-      `lion search: --alpha must be in (0, 1], got '${f.alpha}'; hint: 1 is exact, 0.9 trades a little recall for speed`,
-    );
-  if (f.exact && alpha !== undefined && alpha < 1)
-    throw new Error(`lion search: --exact and --alpha ${f.alpha} contradict each other; hint: drop one`);
+    throw usageError('search', `--alpha must be in (0, 1], got '${f.alpha}'`, '1 is exact, 0.9 trades a little recall for speed');
+  if (f.exact && alpha !== undefined && alpha < 1) throw usageError('search', `--exact and --alpha ${f.alpha} contradict each other`, 'drop one');
   const index = openIndex(f.index, { shared: threads > 1 });
   let queries: Labelled<SparseVector | Float32Array>[];
   let identity: VectorIdentity | undefined;
@@ -70,10 +65,7 @@ export async function runSearch(f: SearchFlags): Promise<{ run: Run; seconds: nu
     queries = await file.readAll();
     identity = file.meta;
   } else {
-    if (!f.model)
-      throw new Error(
-        `lion search: --queries needs --model DIR to encode them; hint: or encode them first with 'lion encode' and pass --query-vectors`,
-      );
+    if (!f.model) throw usageError('search', '--queries needs --model DIR to encode them', "or encode them first with 'lion encode' and pass --query-vectors");
     const m = await modelEncoder(
       f.model,
       f.adapter,
