@@ -10,7 +10,7 @@ import { HfTokenizer } from '../../src/text/hf-tokenizer.ts';
 import { makeModel } from '../../src/model/make-model.ts';
 import { resolveTokenizer } from '../../src/model/make-model.ts';
 import { loadBackbone } from '../../src/model/backbone.ts';
-import { Encoder } from '../../src/model/encoder.ts';
+import { Encoder, beirDocText } from '../../src/model/encoder.ts';
 import { exactRun } from '../../src/train/evaluate-model.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -31,9 +31,9 @@ test('lion mine-negatives --model ranks with the model and drops the positives',
   execFileSync(path.join(root, 'bin/lion.js'), ['mine-negatives', '--model', model, '--paradigm', 'dense', '--corpus', corpus, '--queries', queries, '--qrels', qrels, '--count', '3', '--output', out], { stdio: 'pipe' });
   const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { question: string; pos_pid: string; neg_pids: string[] });
   assert.deepEqual(rows.map((r) => r.pos_pid), ['d0', 'd5', 'd4'], 'one example per positive');
-  // The negatives are the model's own top documents, positives removed, in its order.
+  // The negatives are the model's own top documents (BEIR text: ' ' + text for the empty titles), positives removed, in its order.
   const b = loadBackbone({ model, paradigm: 'dense' });
-  const run = exactRun(new Encoder(b.model, b.tokenizer, { paradigm: 'dense' }), new Map([['q1', 'apple'], ['q2', 'music']]), new Map(docs.map((d) => [d._id, d.text])), 100);
+  const run = exactRun(new Encoder(b.model, b.tokenizer, { paradigm: 'dense' }), new Map([['q1', 'apple'], ['q2', 'music']]), new Map(docs.map((d) => [d._id, beirDocText(d)])), 100);
   b.model.dispose();
   const expect = (q: string, pos: string[]): string[] => run.get(q)!.map((h) => h.docId).filter((d) => !pos.includes(d)).slice(0, 3);
   assert.deepEqual(rows[0]!.neg_pids, expect('q1', ['d0']));

@@ -130,8 +130,8 @@ test('Cranfield in SMART format: docs, sequentially renumbered queries, 3-column
 test('MS MARCO collection TSV: exactly two fields, else an error naming file:line', async () => {
   const ok = file('collection.tsv', '0\tThe presence of communication\n1\tsecond passage\n');
   assert.deepEqual(await collect(readMsmarcoCollection(ok)), [
-    { id: '0', title: '', text: 'The presence of communication' },
-    { id: '1', title: '', text: 'second passage' },
+    { id: '0', text: 'The presence of communication' },
+    { id: '1', text: 'second passage' },
   ]);
   const bad = file('bad-collection.tsv', '0\tfine\n1 no tab here\n');
   await rejectsAt(collect(readMsmarcoCollection(bad)), bad, 2, /missing column: expected 2 tab-separated fields/);
@@ -276,7 +276,7 @@ test('writers round-trip BEIR and MS MARCO files; qrels format detection', async
   const m = join(dir, 'w', 'collection.tsv');
   await writeMsmarcoCollection(m, docs);
   assert.deepEqual(await collect(readMsmarcoCollection(m)), [
-    { id: 'a', title: '', text: 'Title text with tab' },
-    { id: 'b', title: '', text: 'plain' },
+    { id: 'a', text: 'Title text with tab' },
+    { id: 'b', text: 'plain' },
   ]);
 });
