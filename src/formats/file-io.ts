@@ -280,6 +280,16 @@ export async function withAtomicDir<T>(dir: string, fill: (tmp: string) => Promi
     untrack();
     throw e;
   }
+  replaceDir(tmp, target);
+  untrack();
+  return result;
+}
+
+/**
+ * Puts the complete folder `tmp` in place of `target` by rename (an existing `target` is moved aside
+ * first, then removed), so a reader sees the old folder or the new one, never half of one.
+ */
+export function replaceDir(tmp: string, target: string): void {
   if (existsSync(target)) {
     // Not tracked for removal on a signal: until the second rename it is the only copy of the old output.
     const old = tempPath(target, 'old');
@@ -289,6 +299,4 @@ export async function withAtomicDir<T>(dir: string, fill: (tmp: string) => Promi
   } else {
     renameSync(tmp, target);
   }
-  untrack();
-  return result;
 }

@@ -289,14 +289,19 @@ export async function runStudy(options: StudyOptions): Promise<StudyResults> {
 
   // An evaluation set that cannot be obtained here (no official download, no mirror) is skipped with
   // a message rather than failing the study; the results then list only the sets that were measured.
-  const sets = new Map<string, Collection>();
-  for (const s of o.config.evalSets) {
+  const loadAvailable = async (id: string, skipping: string): Promise<Collection | null> => {
     try {
-      sets.set(s.id, await loadCollection(s.id));
+      return await loadCollection(id);
     } catch (e) {
       if (!(e instanceof UnavailableDataError)) throw e;
-      log(`study: skipping the evaluation set ${s.label} (${s.id}): ${e.message}`);
+      log(`study: ${skipping}: ${e.message}`);
+      return null;
     }
+  };
+  const sets = new Map<string, Collection>();
+  for (const s of o.config.evalSets) {
+    const col = await loadAvailable(s.id, `skipping the evaluation set ${s.label} (${s.id})`);
+    if (col) sets.set(s.id, col);
   }
   if (sets.size === 0) throw new Error(`lion study: none of the evaluation sets can be obtained; hint: set LION_DATA_MIRROR (see docs/data.md)`);
   o = { ...o, config: { ...o.config, evalSets: o.config.evalSets.filter((s) => sets.has(s.id)) } };
@@ -307,11 +312,7 @@ export async function runStudy(options: StudyOptions): Promise<StudyResults> {
     if (cachedTexts) return cachedTexts;
     const texts: string[] = [];
     for (const id of c.pretrainCorpora) {
-      const col = sets.get(id) ?? (await loadCollection(id).catch((e: unknown) => {
-        if (!(e instanceof UnavailableDataError)) throw e;
-        log(`study: pre-training without ${id}: ${e.message}`);
-        return null;
-      }));
+      const col = sets.get(id) ?? (await loadAvailable(id, `pre-training without ${id}`));
       if (!col) continue;
       texts.push(...col.texts.values());
     }

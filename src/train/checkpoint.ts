@@ -20,7 +20,7 @@ import path from 'node:path';
 import { AdamW, Tensor, getRngState, noGrad, setRngState, type Device } from '../torch/index.ts';
 import { readAll } from '../formats/tensor-source.ts';
 import { SafetensorsFile, writeSafetensors } from '../formats/safetensors.ts';
-import { sweepStaleTempsIn, tempPath, trackTemp, writeJsonAtomic } from '../formats/file-io.ts';
+import { replaceDir, sweepStaleTempsIn, tempPath, trackTemp, writeJsonAtomic } from '../formats/file-io.ts';
 import { fileSha256 } from '../formats/identity.ts';
 import { rawToTensor, tensorToRaw } from '../model/weights.ts';
 
@@ -259,12 +259,7 @@ export function writeFinalExport(outDir: string): string | null {
   const untrack = trackTemp(tmp);
   try {
     cpSync(path.join(latest, 'export'), tmp, { recursive: true });
-    if (existsSync(final)) {
-      const old = tempPath(final, 'old');
-      renameSync(final, old);
-      renameSync(tmp, final);
-      rmSync(old, { recursive: true, force: true });
-    } else renameSync(tmp, final);
+    replaceDir(tmp, final);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     throw e;
