@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { withAtomicDir as withAtomicFolder, writeBytesAtomic } from '../formats/file-io.ts';
 import type { Paradigm, VectorIdentity } from './types.ts';
 import { readWhole, sha256 } from './format.ts';
+import type { AnnParams } from './dense/ann.ts';
 
 export const INDEX_FORMAT = 'lion-index';
 export const INDEX_FORMAT_VERSION = 1;
@@ -43,6 +44,8 @@ export interface DenseParams {
   dim: number;
   /** Storage type of the document matrix. */
   dtype: 'f32' | 'f16' | 'int8';
+  /** An HNSW graph in ann.usearch for approximate search (absent: flat search only). */
+  ann?: AnnParams;
 }
 
 export interface IndexManifest {

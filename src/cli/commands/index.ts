@@ -8,6 +8,7 @@ import { BF16_INFERENCE_HELP, placement, positiveInt, withPlacement, usageError 
 import { withAtomicDir, type IndexManifest } from '../../index/manifest.ts';
 import { SparseIndexBuilder, DOC_ORDERS, type DocOrder } from '../../index/sparse/build.ts';
 import { DenseIndexBuilder, DENSE_DTYPES, type DenseDtype } from '../../index/dense/build.ts';
+import { ANN_DTYPES, AnnBuilder, type AnnDtype } from '../../index/dense/ann.ts';
 import { isSparse, openVectors, writeVectorFile, type VectorSource } from '../../index/vectors.ts';
 import { parseShard, shardRange, within } from '../../parallel/shard.ts';
 import { readTokenizerInfo } from '../../index/tokens.ts';
@@ -29,6 +30,10 @@ export interface IndexFlags {
   reorder?: DocOrder;
   bufferPostings: string;
   dtype: DenseDtype;
+  ann?: 'none' | 'hnsw';
+  annM?: string;
+  annEfConstruction?: string;
+  annDtype?: AnnDtype;
   vocabSize?: string;
   tokenizer?: string;
   modelId?: string;
@@ -82,6 +87,8 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
   if (!!f.vectors === !!f.model)
     throw usageError('index', 'give exactly one of --vectors FILE or --model DIR', "'lion index --vectors docs.jsonl --paradigm sparse --output idx'");
   if (f.model && !f.corpus) throw usageError('index', '--model needs --corpus ID|FILE', 'the corpus is encoded and indexed in one pass');
+  if (f.ann === 'hnsw' && f.paradigm !== 'dense')
+    throw usageError('index', '--ann hnsw is for dense indexes', 'sparse indexes prune with BMP (lion search --algorithm bmp, --alpha for approximate)');
   const bits = Number(f.bits);
   if (bits !== 8 && bits !== 16) throw usageError('index', `--bits must be 8 or 16, got '${f.bits}'`);
   const docBlock = positiveInt('index', '--doc-block', f.docBlock);
@@ -140,7 +147,15 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
         }
         return b.finish();
       }
-      const b = new DenseIndexBuilder(tmp, { dtype: f.dtype, identity, source: f.vectors ?? f.corpus });
+      const ann =
+        f.ann === 'hnsw'
+          ? await AnnBuilder.create({
+              connectivity: positiveInt('index', '--ann-m', f.annM ?? '16'),
+              expansionAdd: positiveInt('index', '--ann-ef-construction', f.annEfConstruction ?? '128'),
+              dtype: f.annDtype,
+            })
+          : undefined;
+      const b = new DenseIndexBuilder(tmp, { dtype: f.dtype, identity, source: f.vectors ?? f.corpus }, ann);
       for await (const v of source) {
         if (isSparse(v.vector))
           throw new Error(
@@ -171,7 +186,10 @@ export function summarize(m: IndexManifest): string {
       `  bytes/posting: postings ${per('postings.bin')}, forward ${per('forward.bin')}, block maxima ${per('blockmax.bin')}`,
     );
   }
-  if (m.dense) lines.push(`  dim ${m.dense.dim}, ${m.dense.dtype}`);
+  if (m.dense) {
+    const a = m.dense.ann;
+    lines.push(`  dim ${m.dense.dim}, ${m.dense.dtype}${a ? `; HNSW graph (M ${a.connectivity}, ef_construction ${a.expansionAdd}, ${a.dtype})` : ''}`);
+  }
   if (m.build)
     lines.push(
       `  built in ${m.build.seconds.toFixed(1)} s, peak RSS ${(m.build.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
@@ -203,6 +221,18 @@ export function register(program: Command): void {
       String(1 << 23),
     )
     .addOption(new Option('--dtype <t>', 'dense: storage type').choices([...DENSE_DTYPES]).default('f32'))
+    .addOption(
+      new Option('--ann <kind>', 'dense: also build an approximate index: hnsw = an HNSW graph (usearch) searched by default, candidates rescored exactly; none = flat only')
+        .choices(['none', 'hnsw'])
+        .default('none'),
+    )
+    .option('--ann-m <n>', 'dense --ann hnsw: graph degree M', '16')
+    .option('--ann-ef-construction <n>', 'dense --ann hnsw: candidate list size while inserting', '128')
+    .addOption(
+      new Option('--ann-dtype <t>', 'dense --ann hnsw: what the graph stores per vector (i8 needs values in [-1, 1]; scores always come from the flat rows)')
+        .choices([...ANN_DTYPES])
+        .default('f16'),
+    )
     .option('--vocab-size <n>', 'sparse: vocabulary size (default: from --tokenizer, --model or the vectors\' sidecar, else largest term id + 1)')
     .option(
       '--tokenizer <file>',

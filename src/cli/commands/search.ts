@@ -14,6 +14,7 @@ import { writeTrecRun } from '../../data/trec.ts';
 import type { Labelled, Run, SparseVector, VectorIdentity } from '../../index/types.ts';
 import { modelEncoder } from '../../model/text-encoder.ts';
 import { hubOptions } from '../hub.ts';
+import { DEFAULT_ANN_EF } from '../../index/dense/ann.ts';
 
 export interface SearchFlags {
   index: string;
@@ -27,6 +28,7 @@ export interface SearchFlags {
   alpha?: string;
   threads?: string;
   backend: 'torch' | 'js';
+  annEf?: string;
   output: string;
   tag: string;
   modelId?: string;
@@ -57,7 +59,10 @@ export async function runSearch(f: SearchFlags): Promise<{ run: Run; seconds: nu
   if (alpha !== undefined && !(alpha > 0 && alpha <= 1))
     throw usageError('search', `--alpha must be in (0, 1], got '${f.alpha}'`, '1 is exact, 0.9 trades a little recall for speed');
   if (f.exact && alpha !== undefined && alpha < 1) throw usageError('search', `--exact and --alpha ${f.alpha} contradict each other`, 'drop one');
+  const ef = f.annEf === undefined ? undefined : positiveInt('search', '--ann-ef', f.annEf);
   const index = openIndex(f.index, { shared: threads > 1 });
+  if (ef !== undefined && !('hasAnn' in index && index.hasAnn))
+    throw usageError('search', `--ann-ef needs a dense index with an HNSW graph; '${f.index}' has none`, "build one with 'lion index --paradigm dense --ann hnsw'");
   let queries: Labelled<SparseVector | Float32Array>[];
   let identity: VectorIdentity | undefined;
   if (f.queryVectors) {
@@ -93,6 +98,8 @@ export async function runSearch(f: SearchFlags): Promise<{ run: Run; seconds: nu
     algorithm: f.exact ? 'exhaustive' : f.algorithm,
     alpha,
     backend: f.backend,
+    exact: f.exact,
+    ef,
   });
   const seconds = (performance.now() - t0) / 1000;
   if ('close' in index) index.close();
@@ -110,7 +117,7 @@ export function register(program: Command): void {
     .option('--model <dir>', 'with --queries: the model that encodes them (a folder, or a Hugging Face Hub name org/name[@revision])')
     .option('--adapter <dir>', 'PEFT LoRA adapter for --model')
     .option('--k <n>', 'hits per query', '1000')
-    .option('--exact', 'sparse: exhaustive scoring (the reference; slower)')
+    .option('--exact', 'exact scoring: sparse = exhaustive (the reference; slower), dense = every row even when the index has an HNSW graph')
     .addOption(new Option('--algorithm <name>', 'sparse: query algorithm').choices([...SPARSE_ALGORITHMS]))
     .option(
       '--alpha <x>',
@@ -118,6 +125,7 @@ export function register(program: Command): void {
     )
     .option('--threads <n>', 'sparse: worker threads for the query batch (default: cores)')
     .addOption(new Option('--backend <b>', 'dense: matmul backend').choices(['torch', 'js']).default('torch'))
+    .option('--ann-ef <n>', `dense with an HNSW graph: candidate list size (default ${DEFAULT_ANN_EF}); larger finds more of the exact top-k, slower`)
     .option('--model-id <name>', 'name of the model that made the query vectors (checked against the index)')
     .option('--batch-size <n>', 'with --model: texts per forward pass', '32')
     .option('--max-length <n>', 'with --model: maximum query tokens including BOS')

@@ -19,6 +19,7 @@ import {
   type IndexManifest,
 } from '../manifest.ts';
 import { fileEntry } from '../sparse/build.ts';
+import { ANN_FILE, AnnBuilder, type AnnBuildOptions } from './ann.ts';
 
 export type DenseDtype = 'f32' | 'f16' | 'int8';
 export const DENSE_DTYPES: readonly DenseDtype[] = ['f32', 'f16', 'int8'];
@@ -32,6 +33,8 @@ export interface DenseBuildOptions {
   source?: string;
   /** Replace an existing index at the output (never anything else there); default false. */
   overwrite?: boolean;
+  /** Also build an HNSW graph for approximate search (buildDenseIndex only; DenseIndexBuilder takes an AnnBuilder). */
+  ann?: AnnBuildOptions;
 }
 
 export class DenseIndexBuilder {
@@ -47,8 +50,12 @@ export class DenseIndexBuilder {
   readonly #source: string | undefined;
   readonly #t0 = performance.now();
 
-  constructor(dir: string, opts: DenseBuildOptions = {}) {
+  readonly #ann: AnnBuilder | undefined;
+
+  /** `ann`: a graph builder (AnnBuilder.create) that receives every row, for approximate search. */
+  constructor(dir: string, opts: DenseBuildOptions = {}, ann?: AnnBuilder) {
     this.dir = dir;
+    this.#ann = ann;
     this.#dtype = opts.dtype ?? 'f32';
     if (!DENSE_DTYPES.includes(this.#dtype))
       throw new Error(`lion index: --dtype must be one of ${DENSE_DTYPES.join(', ')}, got '${String(this.#dtype)}'`);
@@ -84,6 +91,7 @@ export class DenseIndexBuilder {
       this.#w.append(q);
       this.#scales.push(scale);
     }
+    this.#ann?.add(v, where);
     this.#ids.push(id);
     this.#seen.add(id);
   }
@@ -98,6 +106,7 @@ export class DenseIndexBuilder {
     const ids = join(this.dir, 'docids.jsonl');
     writeFileSync(ids, this.#ids.map((id) => JSON.stringify(id)).join('\n') + (this.#ids.length ? '\n' : ''));
     files['docids.jsonl'] = fileEntry(ids);
+    if (this.#ann && this.#ids.length) files[ANN_FILE] = this.#ann.finish(join(this.dir, ANN_FILE));
     const manifest: IndexManifest = {
       format: INDEX_FORMAT,
       formatVersion: INDEX_FORMAT_VERSION,
@@ -105,7 +114,7 @@ export class DenseIndexBuilder {
       createdAt: new Date().toISOString(),
       identity: this.identity,
       counts: { docs: this.#ids.length },
-      dense: { dim, dtype: this.#dtype },
+      dense: { dim, dtype: this.#dtype, ...(this.#ann && this.#ids.length ? { ann: this.#ann.params } : {}) },
       files,
       build: {
         seconds: (performance.now() - this.#t0) / 1000,
@@ -125,7 +134,7 @@ export async function buildDenseIndex(
   opts: DenseBuildOptions = {},
 ): Promise<IndexManifest> {
   return withAtomicDir(outDir, async (tmp) => {
-    const b = new DenseIndexBuilder(tmp, opts);
+    const b = new DenseIndexBuilder(tmp, opts, opts.ann ? await AnnBuilder.create(opts.ann) : undefined);
     for await (const v of vectors) b.add(v.id, v.vector, v.where);
     return b.finish();
   }, { overwrite: opts.overwrite });

@@ -12,6 +12,7 @@ import { TopK } from '../topk.ts';
 import { halfTable } from './f16.ts';
 import type { DenseDtype } from './build.ts';
 import type { Tensor as TensorT } from '../../torch/index.ts';
+import { ANN_FILE, AnnGraph, DEFAULT_ANN_EF, hashFile } from './ann.ts';
 
 export type DenseBackend = 'torch' | 'js';
 
@@ -20,6 +21,12 @@ export interface DenseSearchOptions {
   backend?: DenseBackend;
   /** Rows scored per step; default 16384. */
   blockRows?: number;
+  /** Score every row even when the index has an HNSW graph; default false. */
+  exact?: boolean;
+  /** HNSW candidate list size (ef, ≥ k is useful); default 128. Larger: better recall, slower. */
+  ef?: number;
+  /** Threads for HNSW search; default 1 per call (batches: every core). */
+  threads?: number;
 }
 
 type TorchModule = typeof import('../../torch/index.ts');
@@ -41,6 +48,7 @@ export class DenseIndex {
   readonly vectors: Float32Array | Uint16Array | Int8Array;
   /** Per-row scales (int8 only). */
   readonly scales: Float32Array | null;
+  #graph: Promise<AnnGraph> | null = null;
   #docTensor: TensorT | null = null;
   #scaleTensor: TensorT | null = null;
 
@@ -110,7 +118,32 @@ export class DenseIndex {
         );
   }
 
-  /** Exact top-k by inner product for a batch of queries; hits best first, ties by doc number. */
+  /** Whether the index holds an HNSW graph (searches use it unless `exact`). */
+  get hasAnn(): boolean {
+    return this.manifest.dense!.ann !== undefined;
+  }
+
+  /** The graph, opened (checksum verified, then memory-mapped) on first use. */
+  #openGraph(): Promise<AnnGraph> {
+    const p = this.manifest.dense!.ann!;
+    this.#graph ??= (async () => {
+      const path = join(this.dir, ANN_FILE);
+      const want = this.manifest.files[ANN_FILE];
+      const got = want ? hashFile(path) : undefined;
+      if (!want || got!.bytes !== want.bytes || got!.sha256 !== want.sha256)
+        throw new Error(
+          `lion: index file '${path}' ${want ? 'fails its size or checksum' : 'is not listed in the manifest'}: the graph is corrupted; hint: rebuild the index with 'lion index --ann hnsw', or search with --exact`,
+        );
+      return AnnGraph.open(path, this.dim, p);
+    })();
+    return this.#graph;
+  }
+
+  /**
+   * Top-k by inner product for a batch of queries; hits best first, ties by doc number. Exact over
+   * every row, or, when the index has an HNSW graph (and not `exact`), over the graph's candidates,
+   * each rescored exactly from the stored rows.
+   */
   async searchBatch(queries: readonly Float32Array[], k: number, opts: DenseSearchOptions = {}): Promise<RawHits[]> {
     this.#checkQueries(queries);
     const nq = queries.length;
@@ -119,6 +152,13 @@ export class DenseIndex {
     const B = opts.blockRows ?? 16384;
     const q = new Float32Array(nq * this.dim);
     queries.forEach((v, i) => q.set(v, i * this.dim));
+    if (this.hasAnn && !opts.exact) {
+      const ef = opts.ef ?? DEFAULT_ANN_EF;
+      const graph = await this.#openGraph();
+      const cands = graph.candidates(q, nq, Math.min(this.N, Math.max(k, ef)), ef, opts.threads ?? (nq > 1 ? 0 : 1));
+      cands.forEach((c, j) => this.#rescore(c, q, j, tops[j]!));
+      return tops.map(drain);
+    }
     if ((opts.backend ?? 'torch') === 'torch') await this.#torchScores(q, nq, B, tops);
     else this.#jsScores(q, nq, B, tops);
     return tops.map(drain);
@@ -172,6 +212,21 @@ export class DenseIndex {
       }
     } finally {
       Q.dispose();
+    }
+  }
+
+  /** Offers candidate rows `c` to `top` with their exact scores against query j of `q`. */
+  #rescore(c: Int32Array, q: Float32Array, j: number, top: TopK): void {
+    const d = this.dim;
+    const qo = j * d;
+    // ascending doc order, as the flat scan offers them, so ties resolve the same way
+    const docs = Int32Array.from(c).sort();
+    for (const doc of docs) {
+      const row = this.rows(doc, doc + 1);
+      let s = 0;
+      for (let x = 0; x < d; x++) s += row[x]! * q[qo + x]!;
+      const sc = Math.fround(s);
+      if (top.wouldEnter(sc, doc)) top.push(sc, doc);
     }
   }
 
