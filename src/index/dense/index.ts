@@ -185,7 +185,7 @@ export class DenseIndex {
       for (let start = 0; start < this.N; start += B) {
         const end = Math.min(this.N, start + B);
         const n = end - start;
-        const scores = tidy((): { all: Float32Array } | { v: Float32Array; i: BigInt64Array; S: TensorT } => {
+        const scores = tidy((): { all: Float32Array } | { above: Above } | { v: Float32Array; i: BigInt64Array; S: TensorT } => {
           let D = all.narrow(0, start, n);
           if (this.dtype === 'f16') D = D.to('f32');
           else if (this.dtype === 'int8') {
@@ -193,6 +193,10 @@ export class DenseIndex {
             D = x.sub(x.ge(128).to('f32').mul(256)).mul(this.#scaleTensor!.narrow(0, start, n));
           }
           const S = Q.matmul(D.transpose(0, 1)); // [nq, n]
+          // Once every queue is full, only scores above its k-th can enter: libtorch marks them and
+          // only those cross into JavaScript (a few per query after the first blocks), cheaper than
+          // a top-k of every row. Earlier blocks (and k ≥ n) take the top-k path below.
+          if (tops.every((t) => t.size === t.k)) return { above: this.#above(S, tops, nq, n, Tensor) };
           // Selection inside libtorch: only k + 1 candidates per query cross into JavaScript instead of
           // the whole block. The extra one tells whether ties cross the k-th place; such a row is then
           // scanned whole so that ties still go to the smaller doc number.
@@ -202,6 +206,11 @@ export class DenseIndex {
           return { v: v.toArray() as Float32Array, i: i.toArray() as BigInt64Array, S };
         });
         if ('all' in scores) select(scores.all, nq, n, start, tops);
+        else if ('above' in scores) {
+          const { at, values } = scores.above;
+          // (query, row) pairs in row-major order: each query's rows ascending, as ties need
+          for (let c = 0; c < values.length; c++) tops[Number(at[2 * c]!)]!.push(values[c]!, start + Number(at[2 * c + 1]!));
+        }
         else {
           try {
             selectTopk(scores.v, scores.i, scores.S, nq, n, start, tops, tidy);
@@ -213,6 +222,18 @@ export class DenseIndex {
     } finally {
       Q.dispose();
     }
+  }
+
+  /** The (query, row) positions of `S` [nq, n] scoring above each query's current k-th, and their scores. */
+  #above(S: TensorT, tops: TopK[], nq: number, n: number, Tensor: TorchModule['Tensor']): Above {
+    const thr = Tensor.from(Float32Array.from(tops, (t) => t.threshold), [nq, 1]);
+    // strictly above: rows of this block come after every held doc, so an equal score cannot enter
+    const at = S.gt(thr).nonzero().toArray() as BigInt64Array; // [m, 2]
+    if (at.length === 0) return { at, values: new Float32Array(0) };
+    const flat = new BigInt64Array(at.length / 2);
+    for (let c = 0; c < flat.length; c++) flat[c] = at[2 * c]! * BigInt(n) + at[2 * c + 1]!;
+    const values = S.reshape([nq * n]).indexSelect(0, Tensor.from(flat, [flat.length], 'i64')).toArray() as Float32Array;
+    return { at, values };
   }
 
   /** Offers candidate rows `c` to `top` with their exact scores against query j of `q`. */
@@ -257,6 +278,12 @@ export class DenseIndex {
     this.#docTensor = null;
     this.#scaleTensor = null;
   }
+}
+
+/** Block scores above the queues' thresholds: `at` holds (query, row) pairs, `values` their scores. */
+interface Above {
+  at: BigInt64Array;
+  values: Float32Array;
 }
 
 /**
