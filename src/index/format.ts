@@ -171,8 +171,26 @@ export function readWhole(
   }
 }
 
+/** Hex sha256 of `bytes` (any length: hashed in pieces, as one update takes at most 2 GiB). */
 export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  const h = createHash('sha256');
+  for (let off = 0; off < bytes.length; off += HASH_PIECE) h.update(bytes.subarray(off, off + HASH_PIECE));
+  return h.digest('hex');
+}
+const HASH_PIECE = 1 << 30;
+
+/** Size and sha256 of a file, read in 16 MiB pieces (index files can be larger than one buffer). */
+export function hashFile(path: string): { bytes: number; sha256: string } {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 24);
+  const fd = openSync(path, 'r');
+  let bytes = 0;
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; bytes += n) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return { bytes, sha256: h.digest('hex') };
 }
 
 /** Parses a container already in memory; `label` names it in errors. */

@@ -84,7 +84,8 @@ test('i8 refuses values outside [-1, 1] with the document named; a damaged graph
   const idx = await build('damaged', { ann: {} });
   const path = join(idx.dir, ANN_FILE);
   const bytes = readFileSync(path);
-  bytes[bytes.length >> 1] ^= 0xff;
+  const at = bytes.length >> 1;
+  bytes[at] = bytes[at]! ^ 0xff;
   writeFileSync(path, bytes);
   await assert.rejects(idx.searchBatch(queries, 10), /ann\.usearch' fails its size or checksum.*--exact/);
   // flat search does not need the graph

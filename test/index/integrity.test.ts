@@ -152,3 +152,17 @@ test('dense indexes check their files and query dimensions too', async () => {
   writeFileSync(p, bytes);
   assert.throws(() => DenseIndex.load(dir), /vectors\.bin' fails its checksum/);
 });
+
+test('file checksums stream: a file of several read pieces hashes as one buffer does', async () => {
+  const { hashFile, sha256 } = await import('../../src/index/format.ts');
+  const { createHash } = await import('node:crypto');
+  // 40 MiB + 3 bytes: two whole 16 MiB pieces and a ragged tail
+  const bytes = new Uint8Array(40 * 2 ** 20 + 3);
+  for (let i = 0; i < bytes.length; i += 4093) bytes[i] = (i * 7) & 255;
+  const path = join(tmp(), 'big.bin');
+  writeFileSync(path, bytes);
+  const want = createHash('sha256').update(bytes).digest('hex');
+  assert.deepEqual(hashFile(path), { bytes: bytes.length, sha256: want });
+  assert.equal(sha256(bytes), want);
+  assert.equal(sha256(new Uint8Array(0)), createHash('sha256').digest('hex'));
+});

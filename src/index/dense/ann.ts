@@ -11,10 +11,9 @@
  * and one JS array per vector.
  * @module
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { FileEntry } from '../manifest.ts';
+import { hashFile } from '../format.ts';
 
 /** What the graph stores per vector: f32, f16 (half), i8 (needs every value in [-1, 1]). */
 export type AnnDtype = 'f32' | 'f16' | 'i8';
@@ -145,25 +144,6 @@ export class AnnBuilder {
     this.#index.save(path);
     return hashFile(path);
   }
-}
-
-/** Size and sha256 of a file, read in chunks (a graph can be larger than one buffer should be). */
-export function hashFile(path: string): FileEntry {
-  const h = createHash('sha256');
-  const buf = Buffer.allocUnsafe(1 << 24);
-  const fd = openSync(path, 'r');
-  let bytes = 0;
-  try {
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-      bytes += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return { bytes, sha256: h.digest('hex') };
 }
 
 /** A saved graph, memory-mapped; one usearch handle per search-time ef (ef is fixed per handle). */

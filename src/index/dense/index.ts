@@ -5,14 +5,14 @@
  */
 import { join } from 'node:path';
 import type { VectorIdentity } from '../types.ts';
-import { parseContainer, sectionOf } from '../format.ts';
+import { hashFile, parseContainer, sectionOf } from '../format.ts';
 import { checkIdentity, readChecked, readManifest, type IndexManifest } from '../manifest.ts';
 import { readDocIds, type RawHits } from '../sparse/index.ts';
 import { TopK } from '../topk.ts';
 import { halfTable } from './f16.ts';
 import type { DenseDtype } from './build.ts';
 import type { Tensor as TensorT } from '../../torch/index.ts';
-import { ANN_FILE, AnnGraph, DEFAULT_ANN_EF, hashFile } from './ann.ts';
+import { ANN_FILE, AnnGraph, DEFAULT_ANN_EF } from './ann.ts';
 
 export type DenseBackend = 'torch' | 'js';
 

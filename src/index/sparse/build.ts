@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Labelled, SparseVector, VectorIdentity } from '../types.ts';
-import { ContainerWriter, sha256 } from '../format.ts';
+import { ContainerWriter, hashFile } from '../format.ts';
 import { Growable } from '../growable.ts';
 import { RawReader, RawWriter, streamFile, openSync, closeSync } from '../rawio.ts';
 import { BP128, maxBitWidth, pack, packedWords } from '../codec/bitpack.ts';
@@ -688,10 +688,9 @@ function renumberPostings(
   for (let i = 0; i < n; i++) vals[i] = valAt[ds[i]!]!;
 }
 
-/** Size and sha256 of a small file (read whole). */
+/** Size and sha256 of a written index file. */
 export function fileEntry(path: string): FileEntry {
-  const bytes = readFileSync(path);
-  return { bytes: bytes.length, sha256: sha256(bytes) };
+  return hashFile(path);
 }
 
 /**
