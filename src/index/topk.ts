@@ -1,9 +1,11 @@
 /**
  * The top-k queue every query algorithm shares: the k best (score, doc) pairs seen so far.
  *
- * Order is total: a higher score wins, and on equal scores the smaller internal doc number wins. All
- * algorithms use this one queue, which is what makes a pruned top-k comparable, id for id, with the
- * exhaustive one.
+ * **Lion's tie rule** (the one place it is stated): order is total, a higher score wins, and on equal
+ * scores the smaller doc number wins (the document's input position in its collection, whatever the
+ * index's internal order). Sparse and dense search, their pruned and exact algorithms, and the exact
+ * validation of `src/train` all select through this queue, so their top-k agree id for id, ties at the
+ * k-th place included. A NaN score never enters.
  * @module
  */
 
@@ -100,5 +102,21 @@ export class TopK {
     }
     this.#size = 0;
     return { docs, scores };
+  }
+}
+
+/**
+ * Offers `scores[i]` as doc `first + i` for i in [0, n), in ascending doc order, skipping any score
+ * not above `floor`. Ascending order is what makes `>` the whole test: an equal score never displaces
+ * a held document, which has the smaller number.
+ */
+export function offerAscending(top: TopK, scores: ArrayLike<number>, first = 0, floor = -Infinity, n = scores.length): void {
+  let th = Math.max(floor, top.threshold);
+  for (let i = 0; i < n; i++) {
+    const v = scores[i]!;
+    if (v > th) {
+      top.push(v, first + i);
+      if (top.size === top.k) th = Math.max(floor, top.threshold);
+    }
   }
 }

@@ -1,7 +1,9 @@
 /**
  * Exact retrieval with a model over a small collection, for validation during training and quick
- * experiments: every document is encoded and scored against every query (dense by libtorch matmul,
- * sparse through an in-memory inverted index), then trec_eval-exact measures. Large collections go
+ * experiments: every document is encoded and scored against every query, then trec_eval-exact
+ * measures. Dense scores come from one libtorch matmul, sparse ones from the exhaustive scan of an
+ * in-memory index over the unquantised weights; both select through the index's top-k queue, so ties
+ * follow Lion's one rule (src/index/topk.ts) exactly as `lion search` does. Large collections go
  * through src/index instead.
  * @module
  */
@@ -9,12 +11,12 @@ import { Tensor, noGrad, tidy } from '../torch/index.ts';
 import type { Qrels, Run, Hit } from '../data/types.ts';
 import { evaluate } from '../eval/index.ts';
 import type { Encoder, SparseVector } from '../model/encoder.ts';
+import { TopK, offerAscending } from '../index/topk.ts';
+import { MemorySparseIndex } from '../index/sparse/memory.ts';
+import type { RawHits } from '../index/sparse/index.ts';
 
-/** The k best docs by score (ties by doc id descending, as trec_eval); `positiveOnly` drops zero scores. */
-function topK(scores: Float32Array, ids: readonly string[], k: number, positiveOnly = false): Hit[] {
-  const order = Array.from(scores.keys()).filter((i) => (positiveOnly ? scores[i]! > 0 : !Number.isNaN(scores[i]!)));
-  order.sort((a, b) => scores[b]! - scores[a]! || (ids[a]! < ids[b]! ? 1 : -1));
-  return order.slice(0, k).map((i) => ({ docId: ids[i]!, score: scores[i]! }));
+function hits(top: RawHits, ids: readonly string[]): Hit[] {
+  return Array.from(top.docs, (doc, i) => ({ docId: ids[doc]!, score: top.scores[i]! }));
 }
 
 /** Ranks `docs` for every query with `encoder`; returns the top-k run. */
@@ -31,33 +33,18 @@ export function exactRun(encoder: Encoder, queries: ReadonlyMap<string, string>,
         const D = Tensor.from(concat(dv as Float32Array[], d), [docIds.length, d]);
         const Q = Tensor.from(concat(qv as Float32Array[], d), [qIds.length, d]);
         const S = Q.matmul(D.T).toFloat32Array(); // [Nq, Nd]
-        qIds.forEach((q, i) => run.set(q, topK(S.subarray(i * docIds.length, (i + 1) * docIds.length), docIds, k)));
+        qIds.forEach((q, i) => {
+          const top = new TopK(k);
+          offerAscending(top, S.subarray(i * docIds.length, (i + 1) * docIds.length));
+          run.set(q, hits(top.drain(), docIds));
+        });
       }),
     );
     return run;
   }
-  // Sparse: postings term -> (doc, weight), then term-at-a-time accumulation per query.
-  const postings = new Map<number, { doc: number[]; w: number[] }>();
-  (dv as SparseVector[]).forEach((v, doc) => {
-    v.indices.forEach((t, j) => {
-      let p = postings.get(t);
-      if (!p) postings.set(t, (p = { doc: [], w: [] }));
-      p.doc.push(doc);
-      p.w.push(v.values[j]!);
-    });
-  });
-  const acc = new Float32Array(docIds.length);
-  (qv as SparseVector[]).forEach((v, i) => {
-    acc.fill(0);
-    v.indices.forEach((t, j) => {
-      const p = postings.get(t);
-      if (!p) return;
-      const qw = v.values[j]!;
-      for (let x = 0; x < p.doc.length; x++) acc[p.doc[x]!] = acc[p.doc[x]!]! + qw * p.w[x]!;
-    });
-    // As the authors' search: only documents with a positive score are retrieved.
-    run.set(qIds[i]!, topK(acc, docIds, k, true));
-  });
+  // As the authors' search: only documents with a positive score are retrieved.
+  const index = new MemorySparseIndex(dv as SparseVector[]);
+  (qv as SparseVector[]).forEach((v, i) => run.set(qIds[i]!, hits(index.search(v, k), docIds)));
   return run;
 }
 
