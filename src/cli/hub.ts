@@ -24,3 +24,15 @@ export function hubOptions(): HubOptions {
     },
   };
 }
+
+/**
+ * A command's `--model` and `--adapter` as local folders: hub names are fetched into the cache (with
+ * the progress above), and an adapter given as --model (a released Lion checkpoint, say) becomes the
+ * adapter, its recorded base model the model. Local folders and files pass through unchanged.
+ */
+export async function resolveModelFlags(f: { model: string; adapter?: string }): Promise<{ model: string; adapter?: string }> {
+  // loaded on use: the hub client is not needed to print help or a version
+  const { resolveBackbone } = await import('../model/hub.ts');
+  const r = await resolveBackbone({ model: f.model, adapter: f.adapter, paradigm: 'lm' }, hubOptions());
+  return r.adapter === undefined ? { model: r.model } : { model: r.model, adapter: r.adapter };
+}

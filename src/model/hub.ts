@@ -14,8 +14,9 @@
  * HTTP_PROXY / NO_PROXY. An interrupted download resumes from `blobs/<etag>.incomplete`.
  *
  * Only the files a Llama retriever needs are fetched (configs, tokenizer, safetensors or else .bin
- * weights, PEFT adapter files). A PEFT adapter repository (adapter_config.json) names its base model in
- * `base_model_name_or_path`, which is resolved the same way.
+ * weights, PEFT adapter files, a Lion cross-encoder's score head). A PEFT adapter repository
+ * (adapter_config.json) names its base model in `base_model_name_or_path`, which is resolved the same
+ * way.
  * @module
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
@@ -80,6 +81,7 @@ export function filesToFetch(names: readonly string[]): string[] {
     /^(config|generation_config|tokenizer|tokenizer_config|special_tokens_map|adapter_config)\.json$/.test(n) ||
     /^(model|adapter_model)(-\d+-of-\d+)?\.safetensors$/.test(n) ||
     n === 'model.safetensors.index.json' ||
+    n === 'score.safetensors' || // a Lion cross-encoder's score head
     n === 'tokenizer.model';
   const picked = names.filter(wanted);
   const hasSafetensors = (prefix: string) => picked.some((n) => n.startsWith(prefix) && n.endsWith('.safetensors'));

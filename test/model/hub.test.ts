@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { execFile } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -9,93 +9,9 @@ import { promisify } from 'node:util';
 import path from 'node:path';
 import { filesToFetch, hubCacheDir, parseModelRef, resolveBackbone, resolveModel } from '../../src/model/hub.ts';
 import { tempDir } from '../data/helpers.ts';
-
-/** A repository as the fake hub serves it: files by name, which are LFS (served by a CDN redirect). */
-interface FakeRepo {
-  commit: string;
-  files: Record<string, Buffer>;
-  gated?: boolean;
-}
-
-interface Hub {
-  url: string;
-  requests: { method: string; path: string; range?: string; auth?: string }[];
-  /** Cut the next CDN transfer after this many bytes. */
-  cutAfter?: number;
-  close(): Promise<void>;
-}
+import { commit, fakeHub, gitOid, isLfs, sha256, type FakeRepo } from './hub-server.ts';
 
 const execFileAsync = promisify(execFile);
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const gitOid = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
-const isLfs = (name: string) => /\.(safetensors|bin)$/.test(name);
-
-/** The Hugging Face Hub's URL layout on 127.0.0.1: the revision API, resolve/ with ETag headers, a CDN. */
-async function fakeHub(repos: Record<string, FakeRepo>, token = 'hf_secret'): Promise<Hub> {
-  const blobs = new Map<string, Buffer>();
-  const hub: Hub = { url: '', requests: [], close: async () => {} };
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    const u = new URL(req.url ?? '/', 'http://x');
-    const p = decodeURIComponent(u.pathname);
-    hub.requests.push({ method: req.method!, path: p, range: req.headers.range, auth: req.headers.authorization });
-    const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/(.+)$/.exec(p);
-    const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(p);
-    const repoOf = (name: string) => {
-      const r = repos[name];
-      if (r?.gated && req.headers.authorization !== `Bearer ${token}`) {
-        res.writeHead(401).end();
-        return null;
-      }
-      if (!r) res.writeHead(404).end();
-      return r ?? null;
-    };
-    if (api) {
-      const r = repoOf(api[1]!);
-      if (!r) return;
-      if (api[2] !== 'main' && api[2] !== r.commit) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: api[1], sha: r.commit, siblings: [...Object.keys(r.files), 'README.md', '.gitattributes'].map((rfilename) => ({ rfilename })) }));
-      return;
-    }
-    if (resolve) {
-      const r = repoOf(resolve[1]!);
-      if (!r) return;
-      const body = r.files[resolve[3]!];
-      if (!body || resolve[2] !== r.commit) return void res.writeHead(404).end();
-      if (isLfs(resolve[3]!)) {
-        const id = sha256(body);
-        blobs.set(id, body);
-        res.writeHead(302, { location: `/cdn/${id}`, 'x-linked-etag': `"${id}"`, 'x-linked-size': String(body.length), 'x-repo-commit': r.commit });
-        return void res.end();
-      }
-      res.writeHead(200, { etag: `"${gitOid(body)}"`, 'x-repo-commit': r.commit, 'content-length': body.length });
-      return void res.end(req.method === 'HEAD' ? undefined : body);
-    }
-    const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(p);
-    const body = cdn ? blobs.get(cdn[1]!) : undefined;
-    if (!body) return void res.writeHead(404).end();
-    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    const start = m ? Number(m[1]) : 0;
-    res.writeHead(m ? 206 : 200, { 'content-length': body.length - start, ...(m ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}) });
-    const rest = body.subarray(start);
-    if (hub.cutAfter !== undefined) {
-      const n = hub.cutAfter;
-      hub.cutAfter = undefined;
-      res.write(rest.subarray(0, n), () => setTimeout(() => res.socket?.destroy(), 50));
-      return;
-    }
-    res.end(rest);
-  };
-  const server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  hub.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  hub.close = () =>
-    new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    });
-  return hub;
-}
 
 /** A forward proxy (CONNECT tunnels, as undici's proxy agent opens them) that records each target. */
 async function fakeProxy(): Promise<{ url: string; seen: string[]; close(): Promise<void> }> {
@@ -129,7 +45,6 @@ async function fakeProxy(): Promise<{ url: string; seen: string[]; close(): Prom
   };
 }
 
-const commit = (c: string) => c.repeat(40);
 const weights = randomBytes(300_000);
 const model: FakeRepo = {
   commit: commit('a'),

@@ -12,7 +12,7 @@ import { corpusTextsFrom, docTexts } from '../../model/texts.ts';
 import { loadExamples } from '../../train/recipes.ts';
 import { loadCrossEncoder } from '../../train/cross-encoder.ts';
 import { loadPretrained } from '../../model/hub.ts';
-import { hubOptions } from '../hub.ts';
+import { hubOptions, resolveModelFlags } from '../hub.ts';
 import { Encoder } from '../../model/encoder.ts';
 import { exactRun } from '../../train/evaluate-model.ts';
 import { examplesFromRun } from '../../lexical/mining.ts';
@@ -74,8 +74,8 @@ export function register(program: Command): void {
     .command('teacher')
     .description('add teacher scores to a training file: from a KD scores file or from BM25; writes CL+KD or KD lines')
     .requiredOption('--train <file>', 'training examples (e.g. from mine-negatives)')
-    .requiredOption('--from <source>', "'bm25', 'cross-encoder:DIR' (trained with lion train-reranker), or a file of {query|qid, docids, scores} lines")
-    .option('--base <dir>', 'base model of a LoRA cross-encoder')
+    .requiredOption('--from <source>', "'bm25', 'cross-encoder:DIR' (trained with lion train-reranker; DIR a folder or Hugging Face Hub name), or a file of {query|qid, docids, scores} lines")
+    .option('--base <dir>', "base model of a LoRA cross-encoder, a folder or hub name (default: the one its adapter_config.json names)")
     .option('--corpus <file|id>', 'documents the examples refer to (needed for bm25)')
     .requiredOption('--output <file>', 'file to write (- for stdout)')
     .addOption(new Option('--format <f>', 'cl-kd: {question, pos_pid, neg_pids, pos_score, neg_scores}; kd: {query, docids, scores}; text: {query, pos, neg, pos_scores, neg_scores} (default: cl-kd for examples with ids, text for examples with texts)').choices(['cl-kd', 'kd', 'text']));
@@ -94,7 +94,10 @@ export function register(program: Command): void {
       } else if (f.from.startsWith('cross-encoder:')) {
         // Examples that carry their texts need no corpus; ids are looked up in --corpus.
         const corpus = f.corpus ? await corpusTextsFrom(f.corpus) : new Map<string, string>();
-        const ce = loadCrossEncoder(f.from.slice('cross-encoder:'.length), f.base, placement('teacher', f));
+        const from = f.from.slice('cross-encoder:'.length);
+        // a LoRA cross-encoder resolves as an adapter over its base, a full one as a model
+        const named = await resolveModelFlags(f.base ? { model: f.base, adapter: from } : { model: from });
+        const ce = loadCrossEncoder(named.adapter ?? named.model, named.adapter ? named.model : undefined, placement('teacher', f));
         const bar = progress(examples.length, 'examples', 'teacher');
         try {
           scored = scoreExamples(examples, corpus, ce.teacher(), (n) => bar.update(n));

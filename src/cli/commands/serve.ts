@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
 import { BF16_INFERENCE_HELP, nonNegativeInt, placement, positiveInt, usageError, withPlacement } from '../flags.ts';
 import { SPARSE_ALGORITHMS, type SparseAlgorithm } from '../../index/sparse/index.ts';
+import { resolveModelFlags } from '../hub.ts';
 
 export interface ServeFlags {
   index: string[];
@@ -40,13 +41,15 @@ export async function runServe(f: ServeFlags): Promise<import('../../serve/serve
   const alpha = f.alpha === undefined ? undefined : Number(f.alpha);
   if (alpha !== undefined && !(alpha > 0 && alpha <= 1))
     throw usageError('serve', `--alpha must be in (0, 1], got '${f.alpha}'`, '1 is exact');
+  // hub names are fetched before the server starts, so a request never waits on a download
+  const named = f.model ? await resolveModelFlags({ model: f.model, adapter: f.adapter }) : undefined;
   const { startServer } = await import('../../serve/server.ts');
   return startServer({
     indexes: f.index,
-    model: f.model
+    model: named
       ? {
-          dir: f.model,
-          adapter: f.adapter,
+          dir: named.model,
+          adapter: named.adapter,
           // checked here, before the model thread starts (for cuda this asks libtorch which GPUs it sees)
           ...placement('serve', f),
           autocast: f.bf16 ? 'bf16' : undefined,
@@ -78,8 +81,8 @@ export function register(program: Command): void {
       'index folder; give a sparse and a dense one for hybrid search',
       (v: string, acc: string[] = []) => [...acc, v],
     )
-    .option('--model <dir>', 'model that encodes text queries (and /v1/encode)')
-    .option('--adapter <dir>', 'PEFT LoRA adapter for --model');
+    .option('--model <dir>', 'model that encodes text queries (and /v1/encode): a folder, or a Hugging Face Hub name org/name[@revision]')
+    .option('--adapter <dir>', 'PEFT LoRA adapter for --model (a folder or hub name)');
   withPlacement(cmd, { what: '--model' })
     .option('--bf16', BF16_INFERENCE_HELP)
     .option('--max-length <n>', 'with --model: maximum query tokens including BOS (longer queries are cut, and the answer says so)')

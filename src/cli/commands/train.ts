@@ -16,6 +16,7 @@ import { loadExamples, mntp, pretrain, trainRetriever, type CommonTrainOptions, 
 import { clipNorm, nonNegativeInt, nonNegativeNumber, numberIn, placement, positiveInt, positiveNumber, withPlacement, type PlacementFlags, usageError } from '../flags.ts';
 import { trainReranker } from '../../train/cross-encoder.ts';
 import { stepBar } from '../progress.ts';
+import { resolveModelFlags } from '../hub.ts';
 import { resolveExamples } from '../../train/retrieval.ts';
 import { launchRanks, shouldLaunch } from '../../parallel/launch.ts';
 import { rankEnv } from '../../parallel/group.ts';
@@ -84,8 +85,8 @@ function common(cmd: string, f: CommonFlags): CommonTrainOptions {
 
 function withCommon(c: Command, d: { steps: string; batch: string; lr: string; warmup: string; full: boolean }): Command {
   return withPlacement(c, { training: true })
-    .requiredOption('--model <dir>', 'base model folder (HF layout) or llama2.c checkpoint')
-    .option('--adapter <dir>', 'continue training this PEFT adapter (the paper continues its MNTP adapter)')
+    .requiredOption('--model <dir>', 'base model: a folder (HF layout), a llama2.c checkpoint, or a Hugging Face Hub name org/name[@revision]; a PEFT adapter here brings its base model')
+    .option('--adapter <dir>', 'continue training this PEFT adapter, a folder or hub name (the paper continues its MNTP adapter)')
     .requiredOption('--output <dir>', 'run folder: checkpoints, train.jsonl log, final export; rerun to resume')
     .option('--steps <n>', 'optimizer steps', d.steps)
     .option('--batch-size <n>', 'examples per micro-batch', d.batch)
@@ -144,6 +145,8 @@ export function register(program: Command): void {
     .option('--negatives <n>', 'negatives per query', '7')
     .option('--max-length <n>', 'tokens per query-document pair', '256')
     .action(async (f: CommonFlags & { train: string; corpus?: string; negatives: string; maxLength: string }) => {
+      Object.assign(f, await resolveModelFlags(f));
+      if (f.adapter) throw usageError('train-reranker', `'${f.adapter}' is a PEFT adapter; a reranker trains from a full model`, 'pass the base model (or a merged model) with --model');
       const c = common('train-reranker', f);
       const corpus = f.corpus ? await corpusTextsFrom(f.corpus) : new Map<string, string>();
       const negatives = positiveInt('train-reranker', '--negatives', f.negatives);
@@ -157,6 +160,7 @@ export function register(program: Command): void {
     .option('--block <n>', 'tokens per training block', '512')
     .option('--max-texts <n>', 'use at most n documents')
     .action(async (f: CommonFlags & { corpus: string; block: string; maxTexts?: string; nproc: string }) => {
+      Object.assign(f, await resolveModelFlags(f)); // before the ranks start, so they find it in the cache
       if (await launched('pretrain', f)) return;
       const s = pretrain({ ...common('pretrain', f), texts: await texts(f.corpus, f.maxTexts), blockSize: positiveInt('pretrain', '--block', f.block) });
       report(s, f.output);
@@ -169,6 +173,7 @@ export function register(program: Command): void {
     .option('--mask-token <text>', 'the mask token (an existing single token)', '_')
     .option('--mask-probability <x>', 'fraction of tokens selected', '0.2')
     .action(async (f: CommonFlags & { corpus: string; block: string; maxTexts?: string; maskToken: string; maskProbability: string; nproc: string }) => {
+      Object.assign(f, await resolveModelFlags(f));
       if (await launched('mntp', f)) return;
       const s = mntp({ ...common('mntp', f), texts: await texts(f.corpus, f.maxTexts), blockSize: positiveInt('mntp', '--block', f.block), maskToken: f.maskToken, probability: numberIn('mntp', '--mask-probability', f.maskProbability, { min: 0, max: 1, minOpen: true, maxOpen: true }) });
       report(s, f.output);
@@ -188,6 +193,7 @@ export function register(program: Command): void {
     .option('--dev-qrels <file|id>', 'validation qrels; the collection is --corpus')
     .option('--grad-cache <chunk>', 'gradient cache: encode chunk texts per forward pass, the loss and gradients still on the whole batch (large batches in bounded memory)')
     .action(async (f: CommonFlags & { paradigm: Paradigm; objective: Objective; train: string; corpus?: string; negatives: string; queryLength: string; docLength: string; flopsQ: string; flopsD: string; devQueries?: string; devQrels?: string; nproc: string; gradCache?: string }) => {
+      Object.assign(f, await resolveModelFlags(f));
       if (await launched('train', f)) return;
       const corpus = f.corpus ? await corpusTextsFrom(f.corpus) : new Map<string, string>();
       const validation = f.devQueries && f.devQrels ? { queries: await queriesFrom(f.devQueries), qrels: await qrelsFrom(f.devQrels), docs: corpus } : undefined;
