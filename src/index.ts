@@ -54,50 +54,12 @@ export {
 } from './model/encoder.ts';
 
 // ---- indexes and search -----------------------------------------------------------------------------
-export type {
-  SparseVector,
-  DenseVector,
-  Paradigm,
-  Hit,
-  Run,
-  SparseEncoder,
-  DenseEncoder,
-  VectorIdentity,
-  Labelled,
-} from './index/types.ts';
-export {
-  buildSparseIndex,
-  SparseIndexBuilder,
-  SparseIndex,
-  SPARSE_ALGORITHMS,
-  buildDenseIndex,
-  DenseIndexBuilder,
-  DenseIndex,
-  openIndex,
-  searchIndex,
-  indexTextsSparse,
-  indexTextsDense,
-  searchTexts,
-  encodeStream,
-  hybridSearch,
-  fuseRuns,
-  exportIndex,
-  EXPORT_FORMATS,
-  readManifest,
-  INDEX_FORMAT_VERSION,
-  VectorFile,
-  type SparseBuildOptions,
-  type SparseAlgorithm,
-  type SparseSearchOptions,
-  type DenseBuildOptions,
-  type DenseSearchOptions,
-  type AnyIndex,
-  type SearchOptions,
-  type TextItem,
-  type HybridOptions,
-  type ExportFormat,
-  type IndexManifest,
-} from './index/index.ts';
+/**
+ * Everything of src/index/index.ts: vectors, hits and runs; building, loading and searching sparse
+ * and dense indexes (and the exact in-memory `MemorySparseIndex`); hybrid search and run fusion; exports
+ * to search engines; manifests and vector files.
+ */
+export * from './index/index.ts';
 
 // ---- BM25 ---------------------------------------------------------------------------------------------
 export {

@@ -22,6 +22,7 @@ export {
   type SparseSearchOptions,
   type RawHits,
 } from './sparse/index.ts';
+export { MemorySparseIndex } from './sparse/memory.ts';
 export {
   buildDenseIndex,
   DenseIndexBuilder,

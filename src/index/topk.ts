@@ -1,11 +1,10 @@
 /**
  * The top-k queue every query algorithm shares: the k best (score, doc) pairs seen so far.
  *
- * **Lion's tie rule** (the one place it is stated): order is total, a higher score wins, and on equal
- * scores the smaller doc number wins (the document's input position in its collection, whatever the
- * index's internal order). Sparse and dense search, their pruned and exact algorithms, and the exact
- * validation of `src/train` all select through this queue, so their top-k agree id for id, ties at the
- * k-th place included. A NaN score never enters.
+ * Lion's tie rule lives here (and is explained for users in docs/index.md, "Ties"): order is total,
+ * a higher score wins, and on equal scores the smaller doc number wins. Sparse and dense search, their
+ * pruned and exact algorithms, and the exact validation of `src/train` all select through this queue,
+ * so their top-k agree id for id, ties at the k-th place included.
  * @module
  */
 

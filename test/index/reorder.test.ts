@@ -15,6 +15,7 @@ import type { SparseVector } from '../../src/index/types.ts';
 import { readFileSync } from 'node:fs';
 import { exportIndex } from '../../src/index/export.ts';
 import { bruteForce, tmp } from './helpers.ts';
+import { rng } from '../../src/util/random.ts';
 
 /** A vector over `vocab` terms from integer weights (0 = absent), so that ties are common. */
 function vec(ws: number[]): SparseVector {
@@ -115,7 +116,7 @@ test('BP returns a permutation and brings documents that share terms together', 
 });
 
 test('large k (the histogram-bounded exhaustive scan) equals the brute-force reference, ties included', async () => {
-  const r = mulberry(5);
+  const r = rng(5);
   const docs = Array.from({ length: 600 }, () =>
     vec(Array.from({ length: VOCAB }, () => (r() < 0.4 ? 1 + Math.floor(r() * 2) : 0))),
   );
@@ -141,15 +142,3 @@ test('large k (the histogram-bounded exhaustive scan) equals the brute-force ref
     }
   }
 });
-
-/** A small seeded generator (the test must not depend on Math.random). */
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
