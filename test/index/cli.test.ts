@@ -203,6 +203,26 @@ test('lion index / search on dense vectors, and the refusals', async () => {
   ]);
   assert.equal(readFileSync(join(dir, 'd.trec'), 'utf8').trimEnd().split('\n').length, 12);
 
+  // the same vectors with an HNSW graph: on 300 rows a generous ef finds the flat top 3, and
+  // --exact / flat give the same run
+  const ann = join(dir, 'dense-ann');
+  const built = await cli(['index', '--vectors', dv, '--paradigm', 'dense', '--dtype', 'int8', '--ann', 'hnsw', '--output', ann, '--model-id', 'lion-ds-tiny']);
+  assert.match(built.stderr, /HNSW graph \(M 16, ef_construction 128, f16\)/);
+  const search = (index: string, out: string, extra: string[] = []) =>
+    cli(['search', '--index', index, '--query-vectors', dq, '--k', '3', '--model-id', 'lion-ds-tiny', '--output', join(dir, out), ...extra]);
+  await search(ann, 'a.trec', ['--ann-ef', '300']);
+  await search(ann, 'e.trec', ['--exact']);
+  // same ids and ranks; scores equal up to float32 summation order (BLAS against the rescoring loop)
+  const parse = (f: string) => readFileSync(join(dir, f), 'utf8').trimEnd().split('\n').map((l) => l.split(' '));
+  const flat = parse('d.trec');
+  for (const f of ['a.trec', 'e.trec']) {
+    const got = parse(f);
+    assert.deepEqual(got.map((c) => c.slice(0, 4)), flat.map((c) => c.slice(0, 4)), f);
+    got.forEach((c, i) => assert.ok(Math.abs(Number(c[4]) - Number(flat[i]![4])) < 1e-5, `${f}: ${c[4]} vs ${flat[i]![4]}`));
+  }
+  await fails(['search', '--index', idx, '--query-vectors', dq, '--k', '3', '--ann-ef', '8', '--output', join(dir, 'z')], /--ann-ef needs a dense index with an HNSW graph/, 2);
+  await fails(['index', '--vectors', docs, '--paradigm', 'sparse', '--ann', 'hnsw', '--output', join(dir, 'x')], /--ann hnsw is for dense indexes/, 2);
+
   const bad = join(dir, 'bad.jsonl');
   writeFileSync(bad, '{"id":"a","indices":[1,2],"values":[1,1]}\n{"id":"b","indices":[3,2],"values":[1,1]}\n');
   await fails(
