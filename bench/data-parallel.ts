@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LORA_TARGETS } from '../src/formats/peft.ts';
 
 const self = fileURLToPath(import.meta.url);
 const [mode, work] = process.argv.slice(2) as [string | undefined, string | undefined];
@@ -30,7 +31,7 @@ async function train(o: { work: string; out: string; batch: number; negatives: n
     const doc = (k: number): string => Array.from({ length: 20 + ((i + k) % 30) }, (_, j) => w(k + j)).join(' ');
     return { query: { text: `${w(0)} ${w(1)} ${w(2)}` }, positives: [{ text: doc(0) }], negatives: Array.from({ length: 8 }, (_, k) => ({ text: doc(k + 1) })) };
   });
-  await trainRetriever({ model: path.join(o.work, 'model'), output: o.out, paradigm: 'dense', objective: 'cl', examples, trainFile: 'synthetic', corpus: new Map(), negatives: o.negatives, batchSize: o.batch, steps: o.steps, lr: 1e-4, seed: 0, saveEvery: 1000, maxLength: { query: 32, doc: 64 }, printEvery: 0, gradCache: o.gradCache, tuning: { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } } });
+  await trainRetriever({ model: path.join(o.work, 'model'), output: o.out, paradigm: 'dense', objective: 'cl', examples, trainFile: 'synthetic', corpus: new Map(), negatives: o.negatives, batchSize: o.batch, steps: o.steps, lr: 1e-4, seed: 0, saveEvery: 1000, maxLength: { query: 32, doc: 64 }, printEvery: 0, gradCache: o.gradCache, tuning: { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0, targetModules: [...LORA_TARGETS] } } });
 }
 
 function median(xs: number[]): number {

@@ -10,6 +10,7 @@ import { makeModel } from '../src/model/make-model.ts';
 import { resolveTokenizer } from '../src/model/make-model.ts';
 import { trainRetriever } from '../src/train/recipes.ts';
 import type { TrainingExample } from '../src/data/training.ts';
+import { LORA_TARGETS } from '../src/formats/peft.ts';
 
 const work = mkdtempSync(path.join(tmpdir(), 'lion-trainmem-'));
 const model = path.join(work, 'model');
@@ -20,7 +21,7 @@ const examples: TrainingExample[] = Array.from({ length: 200 }, (_, i) => {
   return { query: { text: `${w(0)} ${w(1)}` }, positives: [{ text: `${w(0)} ${w(1)} ${w(2)} study` }], negatives: [{ text: `${w(3)} ${w(4)}` }, { text: `${w(5)} ${w(6)} ${w(7)}` }] };
 });
 const out = path.join(work, 'run');
-const s = await trainRetriever({ model, output: out, paradigm: 'dense', objective: 'cl', examples, trainFile: 'synthetic', corpus: new Map(), negatives: 2, batchSize: 8, steps: 1000, lr: 1e-3, seed: 0, saveEvery: 250, tuning: { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } } });
+const s = await trainRetriever({ model, output: out, paradigm: 'dense', objective: 'cl', examples, trainFile: 'synthetic', corpus: new Map(), negatives: 2, batchSize: 8, steps: 1000, lr: 1e-3, seed: 0, saveEvery: 250, tuning: { kind: 'lora', lora: { r: 16, alpha: 32, dropout: 0.05, targetModules: [...LORA_TARGETS] } } });
 const log = readFileSync(path.join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step?: number; rss?: number });
 const rss = (n: number): number => log.find((r) => r.step === n)!.rss!;
 const [a, b] = [rss(50), rss(1000)];

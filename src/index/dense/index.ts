@@ -8,7 +8,7 @@ import type { VectorIdentity } from '../types.ts';
 import { hashFile, parseContainer, sectionOf } from '../format.ts';
 import { checkIdentity, readChecked, readManifest, type IndexManifest } from '../manifest.ts';
 import { readDocIds, type RawHits } from '../sparse/index.ts';
-import { TopK } from '../topk.ts';
+import { TopK, offerAscending } from '../topk.ts';
 import { halfTable } from './f16.ts';
 import type { DenseDtype } from './build.ts';
 import type { Tensor as TensorT } from '../../torch/index.ts';
@@ -330,21 +330,9 @@ function selectTopk(
   }
 }
 
-/** Offers one block of scores ([nq, n], row j for query j) to each query's queue. */
+/** Offers one block of scores ([nq, n], row j for query j) to each query's queue, rows ascending. */
 function select(scores: Float32Array, nq: number, n: number, start: number, tops: TopK[]): void {
-  for (let j = 0; j < nq; j++) {
-    const top = tops[j]!;
-    const o = j * n;
-    // rows arrive in ascending doc order, so an equal score never displaces a held doc
-    let th = top.threshold;
-    for (let r = 0; r < n; r++) {
-      const v = scores[o + r]!;
-      if (v > th) {
-        top.push(v, start + r);
-        if (top.size === top.k) th = top.threshold;
-      }
-    }
-  }
+  for (let j = 0; j < nq; j++) offerAscending(tops[j]!, scores.subarray(j * n, (j + 1) * n), start);
 }
 
 function drain(t: TopK): RawHits {
