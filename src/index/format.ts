@@ -171,13 +171,14 @@ export function readWhole(
   }
 }
 
+const HASH_PIECE = 1 << 30;
+
 /** Hex sha256 of `bytes` (any length: hashed in pieces, as one update takes at most 2 GiB). */
 export function sha256(bytes: Uint8Array): string {
   const h = createHash('sha256');
   for (let off = 0; off < bytes.length; off += HASH_PIECE) h.update(bytes.subarray(off, off + HASH_PIECE));
   return h.digest('hex');
 }
-const HASH_PIECE = 1 << 30;
 
 /** Size and sha256 of a file, read in 16 MiB pieces (index files can be larger than one buffer). */
 export function hashFile(path: string): { bytes: number; sha256: string } {

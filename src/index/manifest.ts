@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withAtomicDir as withAtomicFolder, writeBytesAtomic } from '../formats/file-io.ts';
 import type { Paradigm, VectorIdentity } from './types.ts';
-import { readWhole, sha256 } from './format.ts';
+import { hashFile, readWhole, sha256 } from './format.ts';
 import type { AnnParams } from './dense/ann.ts';
 
 export const INDEX_FORMAT = 'lion-index';
@@ -145,25 +145,42 @@ export function readChecked(
   name: string,
   shared = false,
 ): ArrayBuffer | SharedArrayBuffer {
+  const { entry, path } = listedFile(dir, m, name);
+  const { buffer, bytes } = readWhole(path, shared);
+  compareEntry(path, entry, { bytes: bytes.length, sha256: sha256(bytes) });
+  return buffer;
+}
+
+/**
+ * Checks one index file's size and sha256 against the manifest without holding it in memory (for a
+ * file that is then memory-mapped); `hint` says what to do when it fails.
+ */
+export function verifyFile(dir: string, m: IndexManifest, name: string, hint = REBUILD): string {
+  const { entry, path } = listedFile(dir, m, name, hint);
+  compareEntry(path, entry, hashFile(path), hint);
+  return path;
+}
+
+const REBUILD = "rebuild the index with 'lion index'";
+
+function listedFile(dir: string, m: IndexManifest, name: string, hint = REBUILD): { entry: FileEntry; path: string } {
   const entry = m.files[name];
   if (!entry)
-    throw new Error(
-      `lion: index manifest '${join(dir, MANIFEST)}' lists no file '${name}'; hint: rebuild the index with 'lion index'`,
-    );
+    throw new Error(`lion: index manifest '${join(dir, MANIFEST)}' lists no file '${name}'; hint: ${hint}`);
   const path = join(dir, name);
-  if (!existsSync(path))
-    throw new Error(`lion: index file '${path}' is missing; hint: rebuild the index with 'lion index'`);
-  const { buffer, bytes } = readWhole(path, shared);
-  if (bytes.length !== entry.bytes)
+  if (!existsSync(path)) throw new Error(`lion: index file '${path}' is missing; hint: ${hint}`);
+  return { entry, path };
+}
+
+function compareEntry(path: string, entry: FileEntry, got: FileEntry, hint = REBUILD): void {
+  if (got.bytes !== entry.bytes)
     throw new Error(
-      `lion: index file '${path}' has ${bytes.length} bytes, its manifest says ${entry.bytes}: the file is truncated or was changed; hint: rebuild the index with 'lion index'`,
+      `lion: index file '${path}' has ${got.bytes} bytes, its manifest says ${entry.bytes}: the file is truncated or was changed; hint: ${hint}`,
     );
-  const got = sha256(bytes);
-  if (got !== entry.sha256)
+  if (got.sha256 !== entry.sha256)
     throw new Error(
-      `lion: index file '${path}' fails its checksum (sha256 ${got.slice(0, 16)}…, manifest ${entry.sha256.slice(0, 16)}…): the file is corrupted; hint: rebuild the index with 'lion index'`,
+      `lion: index file '${path}' fails its checksum (sha256 ${got.sha256.slice(0, 16)}…, manifest ${entry.sha256.slice(0, 16)}…): the file is corrupted; hint: ${hint}`,
     );
-  return buffer;
 }
 
 /** Whether `dir` holds a Lion index (a manifest in Lion's format), the only kind `--overwrite` replaces. */

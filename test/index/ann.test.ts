@@ -87,7 +87,7 @@ test('i8 refuses values outside [-1, 1] with the document named; a damaged graph
   const at = bytes.length >> 1;
   bytes[at] = bytes[at]! ^ 0xff;
   writeFileSync(path, bytes);
-  await assert.rejects(idx.searchBatch(queries, 10), /ann\.usearch' fails its size or checksum.*--exact/);
+  await assert.rejects(idx.searchBatch(queries, 10), /ann\.usearch' fails its checksum .*the file is corrupted; hint: rebuild the index with 'lion index --ann hnsw', or search with --exact/);
   // flat search does not need the graph
   assert.equal((await idx.searchBatch(queries, 10, { exact: true }))[0]!.docs.length, 10);
   idx.close();

@@ -150,8 +150,8 @@ export async function runIndex(f: IndexFlags): Promise<IndexManifest> {
       const ann =
         f.ann === 'hnsw'
           ? await AnnBuilder.create({
-              connectivity: positiveInt('index', '--ann-m', f.annM ?? '16'),
-              expansionAdd: positiveInt('index', '--ann-ef-construction', f.annEfConstruction ?? '128'),
+              connectivity: f.annM === undefined ? undefined : positiveInt('index', '--ann-m', f.annM),
+              expansionAdd: f.annEfConstruction === undefined ? undefined : positiveInt('index', '--ann-ef-construction', f.annEfConstruction),
               dtype: f.annDtype,
             })
           : undefined;

@@ -105,11 +105,6 @@ export class AnnBuilder {
     return new AnnBuilder(await usearch(), o);
   }
 
-  /** Rows inserted so far (including the pending batch). */
-  get count(): number {
-    return this.#added + this.#fill;
-  }
-
   /** Adds the next document's vector; its key is its doc number (the order of add calls). */
   add(v: Float32Array, where: string): void {
     if (this.params.dtype === 'i8')

@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import type { VectorIdentity } from '../types.ts';
-import { hashFile, parseContainer, sectionOf } from '../format.ts';
-import { checkIdentity, readChecked, readManifest, type IndexManifest } from '../manifest.ts';
+import { parseContainer, sectionOf } from '../format.ts';
+import { checkIdentity, readChecked, readManifest, verifyFile, type IndexManifest } from '../manifest.ts';
 import { readDocIds, type RawHits } from '../sparse/index.ts';
 import { TopK, offerAscending } from '../topk.ts';
 import { halfTable } from './f16.ts';
@@ -127,13 +127,7 @@ export class DenseIndex {
   #openGraph(): Promise<AnnGraph> {
     const p = this.manifest.dense!.ann!;
     this.#graph ??= (async () => {
-      const path = join(this.dir, ANN_FILE);
-      const want = this.manifest.files[ANN_FILE];
-      const got = want ? hashFile(path) : undefined;
-      if (!want || got!.bytes !== want.bytes || got!.sha256 !== want.sha256)
-        throw new Error(
-          `lion: index file '${path}' ${want ? 'fails its size or checksum' : 'is not listed in the manifest'}: the graph is corrupted; hint: rebuild the index with 'lion index --ann hnsw', or search with --exact`,
-        );
+      const path = verifyFile(this.dir, this.manifest, ANN_FILE, "rebuild the index with 'lion index --ann hnsw', or search with --exact");
       return AnnGraph.open(path, this.dim, p);
     })();
     return this.#graph;
@@ -236,13 +230,12 @@ export class DenseIndex {
     return { at, values };
   }
 
-  /** Offers candidate rows `c` to `top` with their exact scores against query j of `q`. */
+  /** Offers candidate rows `c` (sorted here, in place) to `top` with their exact scores against query j of `q`. */
   #rescore(c: Int32Array, q: Float32Array, j: number, top: TopK): void {
     const d = this.dim;
     const qo = j * d;
     // ascending doc order, as the flat scan offers them, so ties resolve the same way
-    const docs = Int32Array.from(c).sort();
-    for (const doc of docs) {
+    for (const doc of c.sort()) {
       const row = this.rows(doc, doc + 1);
       let s = 0;
       for (let x = 0; x < d; x++) s += row[x]! * q[qo + x]!;
