@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SyntheticSparse } from '../../src/index/synthetic.ts';
+import { rng } from '../../src/util/random.ts';
 import { makeModel } from '../../src/model/make-model.ts';
 import { HfTokenizer } from '../../src/text/index.ts';
 import { resolveTokenizer } from '../../src/model/make-model.ts';
@@ -203,18 +204,32 @@ test('lion index / search on dense vectors, and the refusals', async () => {
   ]);
   assert.equal(readFileSync(join(dir, 'd.trec'), 'utf8').trimEnd().split('\n').length, 12);
 
-  // the same vectors with an HNSW graph: on 300 rows a generous ef finds the flat top 3, and
-  // --exact / flat give the same run
+  // An HNSW graph over 300 random rows: a generous ef finds the flat top 3, and --exact is flat. Random
+  // rows (not the cosine rows above, whose top scores sit 2e-6 apart) keep every compared rank more
+  // than 1e-4 from its neighbour, so BLAS and the rescoring loop cannot swap them by rounding.
+  const r = rng(3);
+  const rows = (prefix: string, n: number) =>
+    Array.from({ length: n }, (_, i) => JSON.stringify({ id: `${prefix}${i}`, vector: Array.from({ length: 12 }, () => r() * 2 - 1) })).join('\n') + '\n';
+  const av = join(dir, 'ann.jsonl');
+  const aq = join(dir, 'aq.jsonl');
+  writeFileSync(av, rows('a', 300));
+  writeFileSync(aq, rows('y', 4));
+  const flatIdx = join(dir, 'ann-flat');
   const ann = join(dir, 'dense-ann');
-  const built = await cli(['index', '--vectors', dv, '--paradigm', 'dense', '--dtype', 'int8', '--ann', 'hnsw', '--output', ann, '--model-id', 'lion-ds-tiny']);
+  await cli(['index', '--vectors', av, '--paradigm', 'dense', '--output', flatIdx]);
+  const built = await cli(['index', '--vectors', av, '--paradigm', 'dense', '--ann', 'hnsw', '--output', ann]);
   assert.match(built.stderr, /HNSW graph \(M 16, ef_construction 128, f16\)/);
-  const search = (index: string, out: string, extra: string[] = []) =>
-    cli(['search', '--index', index, '--query-vectors', dq, '--k', '3', '--model-id', 'lion-ds-tiny', '--output', join(dir, out), ...extra]);
-  await search(ann, 'a.trec', ['--ann-ef', '300']);
-  await search(ann, 'e.trec', ['--exact']);
-  // same ids and ranks; scores equal up to float32 summation order (BLAS against the rescoring loop)
+  const search = (index: string, out: string, k: string, extra: string[] = []) =>
+    cli(['search', '--index', index, '--query-vectors', aq, '--k', k, '--output', join(dir, out), ...extra]);
+  await search(flatIdx, 'f.trec', '4');
+  await search(ann, 'a.trec', '3', ['--ann-ef', '300']);
+  await search(ann, 'e.trec', '3', ['--exact']);
   const parse = (f: string) => readFileSync(join(dir, f), 'utf8').trimEnd().split('\n').map((l) => l.split(' '));
-  const flat = parse('d.trec');
+  const flat4 = parse('f.trec');
+  for (let i = 1; i < flat4.length; i++)
+    if (flat4[i]![0] === flat4[i - 1]![0]) assert.ok(Number(flat4[i - 1]![4]) - Number(flat4[i]![4]) > 1e-4, 'test data: ranks well separated');
+  const flat = flat4.filter((c) => Number(c[3]) <= 3);
+  // same ids and ranks; scores equal up to float32 summation order (BLAS against the rescoring loop)
   for (const f of ['a.trec', 'e.trec']) {
     const got = parse(f);
     assert.deepEqual(got.map((c) => c.slice(0, 4)), flat.map((c) => c.slice(0, 4)), f);
