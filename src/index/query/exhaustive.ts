@@ -7,7 +7,7 @@
  */
 import type { SparseIndexData, Scratch } from '../sparse/data.ts';
 import type { QuantQuery } from '../sparse/quantize.ts';
-import { unpackDocIds } from '../codec/bitpack.ts';
+import { accumulateBlock } from '../codec/bitpack.ts';
 import { TopK, offerAscending } from '../topk.ts';
 
 /**
@@ -16,7 +16,7 @@ import { TopK, offerAscending } from '../topk.ts';
  */
 export type PostingLists = Pick<
   SparseIndexData,
-  'N' | 'termStart' | 'termBlockStart' | 'blockLastDoc' | 'blockWidth' | 'blockWordStart' | 'words' | 'origDoc'
+  'N' | 'termStart' | 'termBlockStart' | 'blockWidth' | 'blockWordStart' | 'words' | 'origDoc'
 > & { impacts: SparseIndexData['impacts'] | Float32Array };
 
 /** A query as the scan reads it: term ids below the index's vocabulary size, and their weights. */
@@ -63,7 +63,7 @@ export function kthLowerBound(acc: Float64Array, N: number, k: number): number {
 export function exhaustive(d: PostingLists, q: ScanQuery, k: number, s: Pick<Scratch, 'acc' | 'docBuf'>): TopK {
   const acc = s.acc;
   const buf = s.docBuf;
-  const { termStart, termBlockStart, blockLastDoc, blockWidth, blockWordStart, words, impacts } = d;
+  const { termStart, termBlockStart, blockWidth, blockWordStart, words, impacts } = d;
   for (let j = 0; j < q.terms.length; j++) {
     const t = q.terms[j]!;
     const w = q.weights[j]!;
@@ -75,13 +75,7 @@ export function exhaustive(d: PostingLists, q: ScanQuery, k: number, s: Pick<Scr
     for (let b = b0; b < b1; b++) {
       const off = (b - b0) * 128;
       const n = df - off < 128 ? df - off : 128;
-      unpackDocIds(words, blockWordStart[b]!, n, blockWidth[b]!, prev, buf);
-      const p = p0 + off;
-      for (let i = 0; i < n; i++) {
-        const doc = buf[i]!;
-        acc[doc] = acc[doc]! + w * impacts[p + i]!;
-      }
-      prev = blockLastDoc[b]!;
+      prev = accumulateBlock(words, blockWordStart[b]!, n, blockWidth[b]!, prev, acc, impacts, p0 + off, w, buf);
     }
   }
   const top = new TopK(k);

@@ -49,16 +49,14 @@ export class MemorySparseIndex {
     const termBlockStart = new Uint32Array(V + 1);
     for (let t = 0; t < V; t++) termBlockStart[t + 1] = termBlockStart[t]! + Math.ceil((termStart[t + 1]! - termStart[t]!) / B);
     const nBlocks = termBlockStart[V]!;
-    const blockLastDoc = new Uint32Array(nBlocks);
     const blockWordStart = new Uint32Array(nBlocks + 1);
     const words = new Uint32Array(P);
     for (let t = 0; t < V; t++) {
       let prev = -1;
       for (let p = termStart[t]!, b = termBlockStart[t]!; p < termStart[t + 1]!; p++) {
-        if ((p - termStart[t]!) % B === 0) blockWordStart[b] = p;
+        if ((p - termStart[t]!) % B === 0) blockWordStart[b++] = p;
         words[p] = postDoc[p]! - prev - 1;
         prev = postDoc[p]!;
-        if ((p - termStart[t]!) % B === B - 1 || p === termStart[t + 1]! - 1) blockLastDoc[b++] = prev;
       }
     }
     blockWordStart[nBlocks] = P;
@@ -67,7 +65,6 @@ export class MemorySparseIndex {
       N,
       termStart,
       termBlockStart,
-      blockLastDoc,
       blockWidth: new Uint8Array(nBlocks).fill(32),
       blockWordStart,
       words,
