@@ -151,7 +151,8 @@ type FullAccumulate = (
  */
 const FULL_UNPACK: FullUnpack[] = Array.from(
   { length: 33 },
-  (_, b) => new Function('words', 'pos', 'prev', 'out', `let o = 0;\n${fullBlockSource(b, 'out[o++] = prev;')}`) as FullUnpack,
+  (_, b) =>
+    new Function('words', 'pos', 'prev', 'out', `let o = 0;\n${fullBlockSource(b, 'out[o++] = prev;')}`) as FullUnpack,
 );
 const FULL_ACCUMULATE: FullAccumulate[] = Array.from(
   { length: 33 },

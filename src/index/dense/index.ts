@@ -80,7 +80,9 @@ export class DenseIndex {
     const m = readManifest(dir);
     // (a dense manifest without dense parameters is refused by readManifest)
     if (m.paradigm !== 'dense' || !m.dense)
-      throw new Error(`lion: index '${dir}' is a ${m.paradigm} index, not a dense one; hint: search it with ${m.paradigm} query vectors, or build a dense index`);
+      throw new Error(
+        `lion: index '${dir}' is a ${m.paradigm} index, not a dense one; hint: search it with ${m.paradigm} query vectors, or build a dense index`,
+      );
     return new DenseIndex(dir, m, readChecked(dir, m, 'vectors.bin'), readDocIds(dir, m));
   }
 
@@ -127,7 +129,12 @@ export class DenseIndex {
   #openGraph(): Promise<AnnGraph> {
     const p = this.manifest.dense!.ann!;
     this.#graph ??= (async () => {
-      const path = verifyFile(this.dir, this.manifest, ANN_FILE, "rebuild the index with 'lion index --ann hnsw', or search with --exact");
+      const path = verifyFile(
+        this.dir,
+        this.manifest,
+        ANN_FILE,
+        "rebuild the index with 'lion index --ann hnsw', or search with --exact",
+      );
       return AnnGraph.open(path, this.dim, p);
     })();
     return this.#graph;
@@ -179,33 +186,38 @@ export class DenseIndex {
       for (let start = 0; start < this.N; start += B) {
         const end = Math.min(this.N, start + B);
         const n = end - start;
-        const scores = tidy((): { all: Float32Array } | { above: Above } | { v: Float32Array; i: BigInt64Array; S: TensorT } => {
-          let D = all.narrow(0, start, n);
-          if (this.dtype === 'f16') D = D.to('f32');
-          else if (this.dtype === 'int8') {
-            const x = D.to('f32');
-            D = x.sub(x.ge(128).to('f32').mul(256)).mul(this.#scaleTensor!.narrow(0, start, n));
-          }
-          const S = Q.matmul(D.transpose(0, 1)); // [nq, n]
-          // Once every queue is full, only scores above its k-th can enter: libtorch marks them and
-          // only those cross into JavaScript (a few per query after the first blocks), cheaper than
-          // a top-k of every row. Earlier blocks (and k ≥ n) take the top-k path below.
-          if (tops.every((t) => t.size === t.k)) return { above: this.#above(S, tops, nq, n, Tensor) };
-          // Selection inside libtorch: only k + 1 candidates per query cross into JavaScript instead of
-          // the whole block. The extra one tells whether ties cross the k-th place; such a row is then
-          // scanned whole so that ties still go to the smaller doc number.
-          const kk = Math.min(n, tops[0]!.k + 1);
-          if (kk === n) return { all: S.contiguous().toArray() as Float32Array };
-          const [v, i] = S.topk(kk, 1, true, true);
-          return { v: v.toArray() as Float32Array, i: i.toArray() as BigInt64Array, S };
-        });
+        const scores = tidy(
+          (): { all: Float32Array } | { above: Above } | { v: Float32Array; i: BigInt64Array; S: TensorT } => {
+            let D = all.narrow(0, start, n);
+            if (this.dtype === 'f16') D = D.to('f32');
+            else if (this.dtype === 'int8') {
+              const x = D.to('f32');
+              D = x.sub(x.ge(128).to('f32').mul(256)).mul(this.#scaleTensor!.narrow(0, start, n));
+            }
+            const S = Q.matmul(D.transpose(0, 1)); // [nq, n]
+            // Once every queue is full, only scores above its k-th can enter: libtorch marks them and
+            // only those cross into JavaScript (a few per query after the first blocks), cheaper than
+            // a top-k of every row. Earlier blocks (and k ≥ n) take the top-k path below.
+            if (tops.every((t) => t.size === t.k)) return { above: this.#above(S, tops, nq, n, Tensor) };
+            // Selection inside libtorch: only k + 1 candidates per query cross into JavaScript instead of
+            // the whole block. The extra one tells whether ties cross the k-th place; such a row is then
+            // scanned whole so that ties still go to the smaller doc number.
+            const kk = Math.min(n, tops[0]!.k + 1);
+            if (kk === n) return { all: S.contiguous().toArray() as Float32Array };
+            const [v, i] = S.topk(kk, 1, true, true);
+            return { v: v.toArray() as Float32Array, i: i.toArray() as BigInt64Array, S };
+          },
+        );
         if ('all' in scores) select(scores.all, nq, n, start, tops);
         else if ('above' in scores) {
           const { at, values } = scores.above;
-          // (query, row) pairs in row-major order: each query's rows ascending, as ties need
-          for (let c = 0; c < values.length; c++) tops[Number(at[2 * c]!)]!.push(values[c]!, start + Number(at[2 * c + 1]!));
-        }
-        else {
+          // positions in row-major order: each query's rows ascending, as ties need
+          for (let c = 0; c < values.length; c++) {
+            const p = at[c]!;
+            const qi = Math.floor(p / n);
+            tops[qi]!.push(values[c]!, start + (p - qi * n));
+          }
+        } else {
           try {
             selectTopk(scores.v, scores.i, scores.S, nq, n, start, tops, tidy);
           } finally {
@@ -218,15 +230,33 @@ export class DenseIndex {
     }
   }
 
-  /** The (query, row) positions of `S` [nq, n] scoring above each query's current k-th, and their scores. */
+  /**
+   * The flat positions (query × n + row) of `S` [nq, n] scoring above each query's current k-th, and
+   * their scores. The mask crosses into JavaScript (a byte per score) and is scanned four bytes at a
+   * time, most being 0: measured cheaper than libtorch's nonzero, which made selection cost 14% of a
+   * batched search against 6% now (bench/RESULTS.md, issue 15).
+   */
   #above(S: TensorT, tops: TopK[], nq: number, n: number, Tensor: TorchModule['Tensor']): Above {
-    const thr = Tensor.from(Float32Array.from(tops, (t) => t.threshold), [nq, 1]);
+    const thr = Tensor.from(
+      Float32Array.from(tops, (t) => t.threshold),
+      [nq, 1],
+    );
     // strictly above: rows of this block come after every held doc, so an equal score cannot enter
-    const at = S.gt(thr).nonzero().toArray() as BigInt64Array; // [m, 2]
+    const mask = S.gt(thr).toArray() as Uint8Array; // [nq, n], a fresh buffer (4-byte aligned)
+    const words = new Uint32Array(mask.buffer, mask.byteOffset, mask.length >>> 2);
+    const at: number[] = [];
+    for (let w = 0; w < words.length; w++)
+      if (words[w] !== 0) for (let p = w * 4; p < w * 4 + 4; p++) if (mask[p] !== 0) at.push(p);
+    for (let p = words.length * 4; p < mask.length; p++) if (mask[p] !== 0) at.push(p);
     if (at.length === 0) return { at, values: new Float32Array(0) };
-    const flat = new BigInt64Array(at.length / 2);
-    for (let c = 0; c < flat.length; c++) flat[c] = at[2 * c]! * BigInt(n) + at[2 * c + 1]!;
-    const values = S.reshape([nq * n]).indexSelect(0, Tensor.from(flat, [flat.length], 'i64')).toArray() as Float32Array;
+    // int32 positions while they fit (nq × n < 2^31 for every default block), else int64
+    const index =
+      nq * n <= 0x7fffffff
+        ? Tensor.from(Int32Array.from(at), [at.length], 'i32')
+        : Tensor.from(BigInt64Array.from(at, BigInt), [at.length], 'i64');
+    const values = S.reshape([nq * n])
+      .indexSelect(0, index)
+      .toArray() as Float32Array;
     return { at, values };
   }
 
@@ -283,9 +313,9 @@ function defaultBlockRows(nq: number): number {
   return Math.min(16384, Math.max(1024, rows));
 }
 
-/** Block scores above the queues' thresholds: `at` holds (query, row) pairs, `values` their scores. */
+/** Block scores above the queues' thresholds: `at` holds flat positions (query × rows + row), `values` their scores. */
 interface Above {
-  at: BigInt64Array;
+  at: number[];
   values: Float32Array;
 }
 
@@ -308,7 +338,13 @@ function selectTopk(
     const top = tops[j]!;
     const o = j * kk;
     if (v[o + kk - 2] === v[o + kk - 1]) {
-      select(tidy(() => S.narrow(0, j, 1).contiguous().toArray() as Float32Array), 1, n, start, [top]);
+      select(
+        tidy(() => S.narrow(0, j, 1).contiguous().toArray() as Float32Array),
+        1,
+        n,
+        start,
+        [top],
+      );
       continue;
     }
     for (let r = 0; r < kk - 1; r++) {

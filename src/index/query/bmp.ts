@@ -37,10 +37,14 @@ const FILL = 2048;
 /** Blocks scored before the cost check. */
 const PROBE_BLOCKS = 32;
 /**
- * Cost of scoring one block, in exhaustive-posting units per forward posting of the block (measured
- * on the 1M-document synthetic corpus: ~10 µs per 3,840-posting block vs ~15 ns per posting).
+ * Cost of scoring one block, in exhaustive-posting units per forward posting of the block. Measured on
+ * 300k-document indexes after BP: ~9 µs per 3,744-posting block (2.1–2.6 ns per forward posting)
+ * against 1.8–2.7 ns per posting of the exhaustive scan, a ratio of ~1; taken lower because the blocks
+ * left at the probe overcount those BMP goes on to score (the k-th score keeps rising). The lower value
+ * won on the collections it was tried on (bench/RESULTS.md, issue 15); 0.2 dated from before the
+ * exhaustive scan's generated decoders made it 3–4× faster.
  */
-const BLOCK_COST_PER_POSTING = 0.2;
+const BLOCK_COST_PER_POSTING = 0.6;
 
 export interface BmpStats {
   blocksScored: number;
