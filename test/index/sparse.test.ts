@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { buildSparseIndex } from '../../src/index/sparse/build.ts';
 import { SparseIndex, SPARSE_ALGORITHMS } from '../../src/index/sparse/index.ts';
+import type { BmpStats } from '../../src/index/query/bmp.ts';
 import { SyntheticSparse } from '../../src/index/synthetic.ts';
 import type { SparseVector } from '../../src/index/types.ts';
 import { bruteForce, tmp } from './helpers.ts';
@@ -94,15 +95,37 @@ test('ties are broken by document number in every algorithm', async () => {
   // 300 copies of the same vector, interleaved with another: every copy ties
   const docs = Array.from({ length: 600 }, (_, i) => (i % 2 ? v : other));
   const idx = await build(docs, { docBlock: 16, vocabSize: 10 });
-  for (const algorithm of SPARSE_ALGORITHMS) {
-    const r = idx.searchRaw({ indices: Uint32Array.from([7, 9]), values: Float32Array.from([1, 1]) }, 50, {
-      algorithm,
-    });
+  for (const o of [
+    ...SPARSE_ALGORITHMS.map((algorithm) => ({ algorithm })),
+    { algorithm: 'bmp' as const, fallback: false },
+  ]) {
+    const r = idx.searchRaw({ indices: Uint32Array.from([7, 9]), values: Float32Array.from([1, 1]) }, 50, o);
     assert.deepEqual(
       Array.from(r.docs),
       Array.from({ length: 50 }, (_, i) => 2 * i + 1),
-      algorithm,
+      JSON.stringify(o),
     );
+  }
+});
+
+test("BMP's first cost check: a tiny collection goes straight to exhaustive scoring, a larger one is block-scored, results unchanged", async () => {
+  const small = corpus(150, { vocab: 500, topics: 3, seed: 5, nnz: 12 });
+  const large = corpus(20000, { vocab: 20000, topics: 200, seed: 6, nnz: 60 });
+  for (const [c, vocabSize] of [
+    [small, 500],
+    [large, 20000],
+  ] as const) {
+    const idx = await build(c.docs, { vocabSize });
+    let handed = 0;
+    for (const q of c.queries) {
+      const stats: BmpStats = { blocksScored: -1, blocksWithBound: -1, fellBack: false };
+      const r = idx.searchRaw(q, 10, { algorithm: 'bmp' }, stats);
+      assert.deepEqual(r, idx.searchRaw(q, 10, { algorithm: 'exhaustive' }));
+      if (stats.fellBack && stats.blocksScored === 0) handed++;
+    }
+    if (c === small)
+      assert.equal(handed, c.queries.length, 'every query of the tiny collection is handed over at once');
+    else assert.ok(handed < c.queries.length, `larger collection: all ${handed} queries handed over at once`);
   }
 });
 

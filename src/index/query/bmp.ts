@@ -16,9 +16,10 @@
  * query terms it holds (a bit per block, set while summing). Together 1.3× faster than the plain
  * algorithm (bench/RESULTS.md).
  *
- * After a probe of the best blocks, a cost check compares the blocks still above the k-th score with
- * the query's postings and hands the query to exhaustive scoring when that is cheaper (large k on
- * collections where the k-th score sits in the bulk of the distribution).
+ * Two cost checks hand a query to exhaustive scoring when that is cheaper: before anything, when the
+ * bounds and the probe alone would cost more than scoring every posting (small collections); and after
+ * a probe of the best blocks, when the blocks still above the k-th score would (large k on collections
+ * where the k-th score sits in the bulk of the distribution).
  * @module
  */
 import { BMP_BUCKETS, type ImpactArray, type SparseIndexData, type Scratch } from '../sparse/data.ts';
@@ -223,23 +224,43 @@ function placeBuckets(nb: number, s: Scratch, hLo: number, hHi: number): void {
  */
 function exhaustiveIsCheaper(
   d: SparseIndexData,
-  q: QuantQuery,
   counts: Int32Array,
   th: number,
   inv: number,
   nonzero: number,
+  exhaustiveCost: number,
 ): boolean {
   let left = nonzero;
   if (th > -Infinity) {
     left = 0;
     for (let hb = Math.min(BUCKETS - 1, (th * inv) | 0); hb < BUCKETS; hb++) left += counts[hb]!;
   }
-  const qt = q.terms;
-  let df = 0;
-  for (let j = 0; j < qt.length; j++) df += d.termStart[qt[j]! + 1]! - d.termStart[qt[j]!]!;
   const nb = d.nDocBlocks;
   const perBlock = d.fwdBlockStart[nb]! / nb;
-  return left * perBlock * BLOCK_COST_PER_POSTING > df + d.N / 4;
+  return left * perBlock * BLOCK_COST_PER_POSTING > exhaustiveCost;
+}
+
+/** Cost of one block-bound update, in exhaustive-posting units (addRows: ~1.6 ns per row entry). */
+const BOUND_COST = 0.5;
+
+/**
+ * The costs of the two ways, before either starts: exhaustive scoring (the query's postings plus the
+ * selection scan) and the least BMP spends (the bounds of every block, then the probe). On a small
+ * collection the second can exceed the first (measured: BMP's fixed costs above a whole exhaustive
+ * search on 1.4k–5k-document collections), and the query goes straight to exhaustive scoring.
+ */
+function costs(d: SparseIndexData, q: QuantQuery): { exhaustive: number; bmpAtLeast: number } {
+  const qt = q.terms;
+  const nb = d.nDocBlocks;
+  let df = 0;
+  let bounds = 0;
+  for (let j = 0; j < qt.length; j++) {
+    const t = qt[j]!;
+    df += d.termStart[t + 1]! - d.termStart[t]!;
+    bounds += d.bmDenseIndex[t]! >= 0 ? nb : d.bmSparseStart[t + 1]! - d.bmSparseStart[t]!;
+  }
+  const probe = Math.min(PROBE_BLOCKS, nb) * (d.fwdBlockStart[nb]! / nb) * BLOCK_COST_PER_POSTING;
+  return { exhaustive: df + d.N / 4, bmpAtLeast: bounds * BOUND_COST + probe };
 }
 
 /**
@@ -282,6 +303,11 @@ export function bmp(
 ): TopK {
   const { ub, present } = s;
   const nb = d.nDocBlocks;
+  const cost = fallback ? costs(d, q) : null;
+  if (cost && cost.bmpAtLeast > cost.exhaustive) {
+    if (stats) Object.assign(stats, { blocksScored: 0, blocksWithBound: 0, fellBack: true });
+    return exhaustive(d, q, k, s);
+  }
   const termBit = blockBounds(d, q, s);
   let maxUb = 0;
   for (let b = 0; b < nb; b++) if (ub[b]! > maxUb) maxUb = ub[b]!;
@@ -324,7 +350,7 @@ export function bmp(
         if (ub[b]! < th) continue;
         if (!checked && scored === PROBE_BLOCKS) {
           checked = true;
-          if (exhaustiveIsCheaper(d, q, counts, th, inv, nonzero)) {
+          if (exhaustiveIsCheaper(d, counts, th, inv, nonzero, cost!.exhaustive)) {
             acc.fill(0);
             finish(true);
             return exhaustive(d, q, k, s);
