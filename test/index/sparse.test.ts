@@ -129,6 +129,32 @@ test("BMP's first cost check: a tiny collection goes straight to exhaustive scor
   }
 });
 
+test('BMP remembers a depth at which the probe keeps handing queries over: it skips the probe, re-checking one query in 16', async () => {
+  const g = new SyntheticSparse({ vocabSize: 20000, topics: 200, seed: 6 });
+  const docs = Array.from({ length: 20000 }, () => g.vectorAround(60));
+  const queries = Array.from({ length: 80 }, () => g.vectorAround(20));
+  const idx = await build(docs, { vocabSize: 20000 });
+  const probed: number[] = [];
+  queries.forEach((q, i) => {
+    const stats: BmpStats = { blocksScored: -1, blocksWithBound: -1, fellBack: false };
+    const r = idx.searchRaw(q, 1000, {}, stats);
+    assert.deepEqual(r, idx.searchRaw(q, 1000, { algorithm: 'exhaustive' }), `query ${i}`);
+    // at k = 1000 on this collection every query that reaches the probe is handed over after it
+    if (stats.blocksScored > 0) probed.push(i);
+  });
+  assert.ok(probed.length > 8, `only ${probed.length} queries probed`);
+  const after = probed.slice(8);
+  const left = queries.length - 1 - probed[7]!;
+  assert.ok(
+    after.length >= 1 && after.length <= Math.ceil(left / 16),
+    `${after.length} probes in the last ${left} queries`,
+  );
+  // another depth keeps its own record
+  const stats: BmpStats = { blocksScored: -1, blocksWithBound: -1, fellBack: false };
+  idx.searchRaw(queries[probed[0]!]!, 10, {}, stats);
+  assert.ok(stats.blocksScored > 0, 'k = 10 is still block-scored');
+});
+
 test('approximate BMP: alpha = 1 is exact, lower alpha keeps a subset of plausible hits', async () => {
   const { docs, queries } = corpus(4000, { vocab: 4000, topics: 40, seed: 11, nnz: 40 });
   const idx = await build(docs, { vocabSize: 4000 });

@@ -79,6 +79,8 @@ export interface Scratch {
   fillAt: Int32Array;
   /** Decoded doc ids of one compressed block. */
   docBuf: Uint32Array;
+  /** BMP: per depth (k and alpha), the probe's hand-overs in a row and the queries sent on since. */
+  handovers: Map<string, { streak: number; since: number }>;
 }
 
 /** Bound buckets of BMP's counting sort. */
@@ -96,5 +98,6 @@ export function makeScratch(d: SparseIndexData): Scratch {
     bucketMax: new Float64Array(BMP_BUCKETS),
     fillAt: new Int32Array(BMP_BUCKETS),
     docBuf: new Uint32Array(128),
+    handovers: new Map(),
   };
 }
