@@ -312,7 +312,7 @@ export function bmp(
   const cost = fallback ? costs(d, q) : null;
   // A depth at which the probe keeps handing queries over (k = 1000 where the k-th score sits in the
   // bulk) skips the bounds and the probe, ~1 ms, re-checking one query in RECHECK.
-  const depth = `${k}:${alpha}`;
+  const depth = k + alpha / 2; // one number per (integer k, alpha in (0, 1]): no key to allocate
   let memo = s.handovers.get(depth);
   if (fallback && !memo) s.handovers.set(depth, (memo = { streak: 0, since: 0 }));
   const sendOn = memo !== undefined && memo.streak >= STREAK && ++memo.since % RECHECK !== 0;

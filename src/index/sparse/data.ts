@@ -80,7 +80,7 @@ export interface Scratch {
   /** Decoded doc ids of one compressed block. */
   docBuf: Uint32Array;
   /** BMP: per depth (k and alpha), the probe's hand-overs in a row and the queries sent on since. */
-  handovers: Map<string, { streak: number; since: number }>;
+  handovers: Map<number, { streak: number; since: number }>;
 }
 
 /** Bound buckets of BMP's counting sort. */
