@@ -147,3 +147,38 @@ export function offerAscending(
     }
   }
 }
+
+/**
+ * Offers `scores[i]` as doc `ids[i]` for i in [0, n), skipping scores below `floor` and zero scores.
+ * The ids arrive in no order (a reordered index), so a score equal to the k-th may still enter: `>=`,
+ * and the queue's tie rule decides. Four scores per test, as in offerAscending.
+ */
+export function offerMapped(
+  top: TopK,
+  scores: ArrayLike<number>,
+  ids: ArrayLike<number>,
+  floor = 0,
+  n = scores.length,
+): void {
+  // the smallest positive double: zero scores never enter
+  let th = Math.max(floor, top.threshold, Number.MIN_VALUE);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    if (scores[i]! >= th || scores[i + 1]! >= th || scores[i + 2]! >= th || scores[i + 3]! >= th) {
+      for (let j = i; j < i + 4; j++) {
+        const v = scores[j]!;
+        if (v >= th) {
+          top.push(v, ids[j]!);
+          if (top.size === top.k) th = Math.max(floor, top.threshold, Number.MIN_VALUE);
+        }
+      }
+    }
+  }
+  for (; i < n; i++) {
+    const v = scores[i]!;
+    if (v >= th) {
+      top.push(v, ids[i]!);
+      if (top.size === top.k) th = Math.max(floor, top.threshold, Number.MIN_VALUE);
+    }
+  }
+}

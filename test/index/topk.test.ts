@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { TopK } from '../../src/index/topk.ts';
+import { TopK, offerMapped } from '../../src/index/topk.ts';
 
 test('TopK keeps the k best (score desc, doc asc) in any insertion order', () => {
   fc.assert(
@@ -32,4 +32,42 @@ test('TopK keeps the k best (score desc, doc asc) in any insertion order', () =>
 
 test('TopK refuses a non-positive k', () => {
   assert.throws(() => new TopK(0), /k must be a positive integer/);
+});
+
+test('offerMapped: ids in any order, equal scores decided by the tie rule, zeros and scores below the floor never enter', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 40 }),
+      fc.integer({ min: 1, max: 12 }),
+      fc.integer({ min: 0, max: 3 }),
+      fc.integer({ min: 1, max: 1000 }),
+      (scores, k, floor, seed) => {
+        // a permutation of ids, so equal scores arrive with their ids out of order
+        const ids = scores.map((_, i) => i);
+        let s = seed;
+        for (let i = ids.length - 1; i > 0; i--) {
+          s = (s * 1103515245 + 12345) >>> 0;
+          const j = s % (i + 1);
+          [ids[i], ids[j]] = [ids[j]!, ids[i]!];
+        }
+        const top = new TopK(k);
+        offerMapped(top, Float64Array.from(scores), Int32Array.from(ids), floor);
+        const got = top.drain();
+        const want = scores
+          .map((v, i) => [v, ids[i]!] as const)
+          .filter(([v]) => v > 0 && v >= floor)
+          .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+          .slice(0, k);
+        assert.deepEqual(
+          Array.from(got.docs),
+          want.map((x) => x[1]),
+        );
+        assert.deepEqual(
+          Array.from(got.scores),
+          want.map((x) => x[0]),
+        );
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

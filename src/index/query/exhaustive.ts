@@ -7,8 +7,8 @@
  */
 import type { SparseIndexData, Scratch } from '../sparse/data.ts';
 import type { QuantQuery } from '../sparse/quantize.ts';
-import { accumulateBlock } from '../codec/bitpack.ts';
-import { TopK, offerAscending } from '../topk.ts';
+import { accumulateBlock, type Weights } from '../codec/bitpack.ts';
+import { TopK, offerAscending, offerMapped } from '../topk.ts';
 
 /**
  * What the exhaustive scan reads: the posting lists of an index. Impacts are integers in a file-backed
@@ -17,7 +17,7 @@ import { TopK, offerAscending } from '../topk.ts';
 export type PostingLists = Pick<
   SparseIndexData,
   'N' | 'termStart' | 'termBlockStart' | 'blockWidth' | 'blockWordStart' | 'words' | 'origDoc'
-> & { impacts: SparseIndexData['impacts'] | Float32Array };
+> & { impacts: Weights };
 
 /** A query as the scan reads it: term ids below the index's vocabulary size, and their weights. */
 export type ScanQuery = Pick<QuantQuery, 'terms' | 'weights'>;
@@ -106,33 +106,9 @@ export function exhaustive(d: PostingLists, q: ScanQuery, k: number, s: Pick<Scr
   const N = d.N;
   // Start the scan at a score the k-th best surely reaches, so that only ~k documents go through the
   // queue instead of every document that beats a slowly rising k-th score (large k).
-  let th = k >= SELECT_FROM_K ? kthLowerBound(acc, N, k) : 0;
-  const od = d.origDoc;
-  if (od === null) offerAscending(top, acc, 0, th, N);
-  else {
-    // Reordered: input numbers arrive in no order, so an equal score may still enter (the queue
-    // decides). Four scores per test, as in offerAscending.
-    if (th <= 0) th = Number.MIN_VALUE; // zero scores never enter
-    let doc = 0;
-    for (; doc + 4 <= N; doc += 4) {
-      if (acc[doc]! >= th || acc[doc + 1]! >= th || acc[doc + 2]! >= th || acc[doc + 3]! >= th) {
-        for (let j = doc; j < doc + 4; j++) {
-          const v = acc[j]!;
-          if (v >= th) {
-            top.push(v, od[j]!);
-            if (top.size === k) th = Math.max(top.threshold, Number.MIN_VALUE);
-          }
-        }
-      }
-    }
-    for (; doc < N; doc++) {
-      const v = acc[doc]!;
-      if (v >= th) {
-        top.push(v, od[doc]!);
-        if (top.size === k) th = Math.max(top.threshold, Number.MIN_VALUE);
-      }
-    }
-  }
+  const th = k >= SELECT_FROM_K ? kthLowerBound(acc, N, k) : 0;
+  if (d.origDoc === null) offerAscending(top, acc, 0, th, N);
+  else offerMapped(top, acc, d.origDoc, th, N); // reordered: internal numbers → input numbers
   acc.fill(0);
   return top;
 }
