@@ -3,6 +3,22 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TopK, offerMapped } from '../../src/index/topk.ts';
 
+/** The k best (score, doc) pairs by the documented rule: score descending, then doc ascending. */
+function best(pairs: readonly (readonly [number, number])[], k: number): (readonly [number, number])[] {
+  return [...pairs].sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, k);
+}
+
+function assertBest(got: { docs: Int32Array; scores: Float64Array }, want: (readonly [number, number])[]): void {
+  assert.deepEqual(
+    Array.from(got.docs),
+    want.map((x) => x[1]),
+  );
+  assert.deepEqual(
+    Array.from(got.scores),
+    want.map((x) => x[0]),
+  );
+}
+
 test('TopK keeps the k best (score desc, doc asc) in any insertion order', () => {
   fc.assert(
     fc.property(
@@ -14,16 +30,8 @@ test('TopK keeps the k best (score desc, doc asc) in any insertion order', () =>
         const items = pairs.filter(([, d]) => (seen.has(d) ? false : (seen.add(d), true)));
         const top = new TopK(k);
         for (const [s, d] of items) top.push(s, d);
-        const got = top.drain();
-        const want = [...items].sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, k);
-        assert.deepEqual(
-          Array.from(got.docs),
-          want.map((x) => x[1]),
-        );
-        assert.deepEqual(
-          Array.from(got.scores),
-          want.map((x) => x[0]),
-        );
+        const want = best(items, k);
+        assertBest(top.drain(), want);
       },
     ),
     { numRuns: 300 },
@@ -52,20 +60,11 @@ test('offerMapped: ids in any order, equal scores decided by the tie rule, zeros
         }
         const top = new TopK(k);
         offerMapped(top, Float64Array.from(scores), Int32Array.from(ids), floor);
-        const got = top.drain();
-        const want = scores
-          .map((v, i) => [v, ids[i]!] as const)
-          .filter(([v]) => v > 0 && v >= floor)
-          .sort((a, b) => b[0] - a[0] || a[1] - b[1])
-          .slice(0, k);
-        assert.deepEqual(
-          Array.from(got.docs),
-          want.map((x) => x[1]),
+        const want = best(
+          scores.map((v, i) => [v, ids[i]!] as const).filter(([v]) => v > 0 && v >= floor),
+          k,
         );
-        assert.deepEqual(
-          Array.from(got.scores),
-          want.map((x) => x[0]),
-        );
+        assertBest(top.drain(), want);
       },
     ),
     { numRuns: 300 },
