@@ -150,6 +150,7 @@ export interface Native {
   cumsum(h: Handle, dim: number): Handle;
   topk(h: Handle, k: number, dim: number, largest: boolean, sorted: boolean): [Handle, Handle];
   sort(h: Handle, dim: number, descending: boolean): [Handle, Handle];
+  rowsAbove(scores: Handle, thresholds: Handle): [Handle, Handle];
 
   reshape(h: Handle, shape: number[]): Handle;
   view(h: Handle, shape: number[]): Handle;

@@ -311,6 +311,12 @@ export class Tensor {
     return pair(native().topk(this.handle, k, dim, largest, sorted));
   }
   sort(dim = -1, descending = false): [Tensor, Tensor] { return pair(native().sort(this.handle, dim, descending)); }
+  /**
+   * Of a 2-D score block, the entries strictly above their row's threshold (`thresholds`: one per row):
+   * [flat positions row × columns + column (i32), scores (f32)], row-major, so each row's columns come
+   * ascending. One pass inside libtorch's process (a search's selection); fewer than 2^31 entries.
+   */
+  rowsAbove(thresholds: Tensor): [Tensor, Tensor] { return pair(native().rowsAbove(this.handle, thresholds.handle)); }
 
   // ---- shape and indexing -------------------------------------------------------------------------
 

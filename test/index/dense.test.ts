@@ -24,6 +24,20 @@ function brute(q: Float32Array, k: number, data = rows): { docs: number[]; score
   return { docs: s.slice(0, k).map((x) => x[1]), scores: s.slice(0, k).map((x) => x[0]) };
 }
 
+/** Batched, or one query per call (libtorch's matrix-vector path). */
+async function search(
+  idx: DenseIndex,
+  qs: Float32Array[],
+  k: number,
+  mode: 'torch' | 'torch one by one' | 'js',
+  blockRows: number,
+) {
+  if (mode !== 'torch one by one') return idx.searchBatch(qs, k, { backend: mode, blockRows });
+  const out = [];
+  for (const q of qs) out.push(...(await idx.searchBatch([q], k, { backend: 'torch', blockRows })));
+  return out;
+}
+
 async function build(dtype: 'f32' | 'f16' | 'int8'): Promise<DenseIndex> {
   const dir = join(tmp(), dtype);
   await buildDenseIndex(
@@ -36,15 +50,16 @@ async function build(dtype: 'f32' | 'f16' | 'int8'): Promise<DenseIndex> {
 
 test('dense f32 exact top-k equals float64 brute force, torch and js, in blocks', async () => {
   const idx = await build('f32');
-  for (const backend of ['torch', 'js'] as const) {
+  for (const mode of ['torch', 'torch one by one', 'js'] as const) {
     for (const k of [1, 10, 100]) {
-      // block sizes that do not divide N exercise the merging across blocks
-      const res = await idx.searchBatch(queries, k, { backend, blockRows: 777 });
+      // block sizes that do not divide N exercise the merging across blocks; one query alone takes
+      // libtorch's matrix-vector path
+      const res = await search(idx, queries, k, mode, 777);
       res.forEach((got, qi) => {
         const want = brute(queries[qi]!, k);
-        assert.deepEqual(Array.from(got.docs), want.docs, `${backend} k=${k} q=${qi}`);
+        assert.deepEqual(Array.from(got.docs), want.docs, `${mode} k=${k} q=${qi}`);
         got.scores.forEach((s, i) =>
-          assert.ok(Math.abs(s - want.scores[i]!) < 1e-5, `${backend} score ${s} vs ${want.scores[i]}`),
+          assert.ok(Math.abs(s - want.scores[i]!) < 1e-5, `${mode} score ${s} vs ${want.scores[i]}`),
         );
       });
     }
@@ -105,8 +120,8 @@ test('ties across the k-th place go to the smaller doc number (selection inside 
   const qs = Array.from({ length: 8 }, () => Float32Array.from({ length: D }, () => Math.floor(t() * 3) - 1));
   let tied = 0;
   for (const k of [1, 7, 50]) {
-    for (const backend of ['torch', 'js'] as const) {
-      const res = await idx.searchBatch(qs, k, { backend, blockRows: 512 });
+    for (const backend of ['torch', 'torch one by one', 'js'] as const) {
+      const res = await search(idx, qs, k, backend, 512);
       res.forEach((got, qi) => {
         const want = brute(qs[qi]!, k, ints);
         assert.deepEqual(Array.from(got.docs), want.docs, `${backend} k=${k} q=${qi}`);

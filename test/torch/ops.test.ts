@@ -194,6 +194,33 @@ test('max and min along a dim with indices, argmax, topk, sort', () => {
   });
 });
 
+test('rowsAbove: entries strictly above their row threshold, row-major, as flat positions with scores', () => {
+  tidy(() => {
+    // hand-checked: ties with the threshold stay out, NaN stays out, -Infinity lets every finite in
+    const s = m([1, 5, 3, 5, NaN, 2, -1, 0, 7], [3, 3]);
+    const [at, v] = s.rowsAbove(m([3, 2, -Infinity], [3]));
+    assert.equal(at.dtype, 'i32');
+    assert.deepEqual(values(at), [1, 3, 6, 7, 8]);
+    assert.deepEqual(values(v), [5, 5, -1, 0, 7]);
+    const [none] = s.rowsAbove(m([9, 9, 9], [3]));
+    assert.deepEqual(none.shape, [0]);
+    // widths off the 16-wide groups, candidates at every place in a group: against a plain loop
+    for (const n of [1, 15, 16, 17, 33, 100]) {
+      const rows = 7;
+      const data = Array.from({ length: rows * n }, (_, i) => ((i * 7919) % 101) / 10);
+      const thr = Array.from({ length: rows }, (_, r) => (r * 13) % 11);
+      const want: number[] = [];
+      data.forEach((x, i) => {
+        if (x > thr[Math.floor(i / n)]!) want.push(i);
+      });
+      const [p, sc] = m(data, [rows, n]).rowsAbove(m(thr, [rows]));
+      assert.deepEqual(values(p), want, `n=${n}`);
+      assertClose(values(sc), want.map((i) => data[i]!), 0);
+    }
+    assert.throws(() => s.rowsAbove(m([1, 2], [2])), /lion\.rowsAbove.*one value per row/);
+  });
+});
+
 test('softmax and log_softmax', () => {
   tidy(() => {
     const x = [1, 2, 3];

@@ -182,9 +182,12 @@ export class DenseIndex {
     }
     const all = this.#docTensor;
     const Q = Tensor.from(q, [nq, d]);
+    const Qv = nq === 1 ? Q.reshape([d]) : null;
     try {
-      for (let start = 0; start < this.N; start += B) {
-        const end = Math.min(this.N, start + B);
+      // The first block only fills the queues (a top-k of every row, the costly path): a short one
+      // fills them as well, and from the second block on only scores above each k-th leave libtorch.
+      for (let start = 0, end = 0; start < this.N; start = end) {
+        end = Math.min(this.N, start + (start === 0 ? Math.min(B, FIRST_BLOCK_ROWS) : B));
         const n = end - start;
         const scores = tidy(
           (): { all: Float32Array } | { above: Above } | { v: Float32Array; i: BigInt64Array; S: TensorT } => {
@@ -194,11 +197,13 @@ export class DenseIndex {
               const x = D.to('f32');
               D = x.sub(x.ge(128).to('f32').mul(256)).mul(this.#scaleTensor!.narrow(0, start, n));
             }
-            const S = Q.matmul(D.transpose(0, 1)); // [nq, n]
+            // One query is a matrix-vector product: libtorch's mv reaches BLAS's gemv, 2.7x faster here
+            // than the [1, d] x [d, n] gemm (which OpenBLAS runs with its matrix-matrix kernel).
+            const S = Qv ? D.matmul(Qv).reshape([1, n]) : Q.matmul(D.transpose(0, 1)); // [nq, n]
             // Once every queue is full, only scores above its k-th can enter: libtorch marks them and
             // only those cross into JavaScript (a few per query after the first blocks), cheaper than
             // a top-k of every row. Earlier blocks (and k ≥ n) take the top-k path below.
-            if (tops.every((t) => t.size === t.k)) return { above: this.#above(S, tops, nq, n, Tensor) };
+            if (tops.every((t) => t.size === t.k)) return { above: this.#above(S, tops, nq, Tensor) };
             // Selection inside libtorch: only k + 1 candidates per query cross into JavaScript instead of
             // the whole block. The extra one tells whether ties cross the k-th place; such a row is then
             // scanned whole so that ties still go to the smaller doc number.
@@ -226,38 +231,24 @@ export class DenseIndex {
         }
       }
     } finally {
+      Qv?.dispose();
       Q.dispose();
     }
   }
 
   /**
    * The flat positions (query × n + row) of `S` [nq, n] scoring above each query's current k-th, and
-   * their scores. The mask crosses into JavaScript (a byte per score) and is scanned four bytes at a
-   * time, most being 0: measured cheaper than libtorch's nonzero, which made selection cost 14% of a
-   * batched search against 6% now (bench/RESULTS.md, issue 15).
+   * their scores, in one pass inside libtorch's process (`rowsAbove`): measured 3× cheaper than `gt`,
+   * the byte mask copied into JavaScript and scanned, and an `indexSelect` (bench/RESULTS.md, issue 15).
    */
-  #above(S: TensorT, tops: TopK[], nq: number, n: number, Tensor: TorchModule['Tensor']): Above {
+  #above(S: TensorT, tops: TopK[], nq: number, Tensor: TorchModule['Tensor']): Above {
     const thr = Tensor.from(
       Float32Array.from(tops, (t) => t.threshold),
-      [nq, 1],
+      [nq],
     );
     // strictly above: rows of this block come after every held doc, so an equal score cannot enter
-    const mask = S.gt(thr).toArray() as Uint8Array; // [nq, n], a fresh buffer (4-byte aligned)
-    const words = new Uint32Array(mask.buffer, mask.byteOffset, mask.length >>> 2);
-    const at: number[] = [];
-    for (let w = 0; w < words.length; w++)
-      if (words[w] !== 0) for (let p = w * 4; p < w * 4 + 4; p++) if (mask[p] !== 0) at.push(p);
-    for (let p = words.length * 4; p < mask.length; p++) if (mask[p] !== 0) at.push(p);
-    if (at.length === 0) return { at, values: new Float32Array(0) };
-    // int32 positions while they fit (nq × n < 2^31 for every default block), else int64
-    const index =
-      nq * n <= 0x7fffffff
-        ? Tensor.from(Int32Array.from(at), [at.length], 'i32')
-        : Tensor.from(BigInt64Array.from(at, BigInt), [at.length], 'i64');
-    const values = S.reshape([nq * n])
-      .indexSelect(0, index)
-      .toArray() as Float32Array;
-    return { at, values };
+    const [at, values] = S.rowsAbove(thr);
+    return { at: at.toArray() as Int32Array, values: values.toArray() as Float32Array };
   }
 
   /** Offers candidate rows `c` (sorted here, in place) to `top` with their exact scores against query j of `q`. */
@@ -313,9 +304,12 @@ function defaultBlockRows(nq: number): number {
   return Math.min(16384, Math.max(1024, rows));
 }
 
+/** Rows of the first block of a libtorch scan (see #torchScores). */
+const FIRST_BLOCK_ROWS = 1024;
+
 /** Block scores above the queues' thresholds: `at` holds flat positions (query × rows + row), `values` their scores. */
 interface Above {
-  at: number[];
+  at: Int32Array;
   values: Float32Array;
 }
 
