@@ -3,7 +3,8 @@
  * optional PEFT adapter in either released layout (docs/paper.md §11), for a paradigm.
  * @module
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { noGrad, type DType, type Device } from '../torch/index.ts';
 import { Llama2cCheckpoint } from '../formats/llama2c.ts';
@@ -28,7 +29,8 @@ export interface BackboneSpec {
 }
 
 export interface Backbone extends LoadedModel {
-  adapter: { dir: string; layout: PeftLayout; config: PeftLoraConfig } | null;
+  /** `fingerprint`: sha256 of the adapter's config and weight file, so vectors name the weights, not the folder. */
+  adapter: { dir: string; layout: PeftLayout; config: PeftLoraConfig; fingerprint: string } | null;
 }
 
 function llama2cTokenizerBeside(file: string): string {
@@ -63,7 +65,11 @@ export function attachAdapter(loaded: LoadedModel, dir: string): Backbone['adapt
       m.setParameter('lora_B.weight', rawToTensor(pair.B, `${adapter.file}:${modulePath}.lora_B`, place));
     }
   });
-  return { dir, layout: adapter.layout, config: adapter.config };
+  const fingerprint = createHash('sha256')
+    .update(readFileSync(path.join(dir, 'adapter_config.json')))
+    .update(readFileSync(adapter.file))
+    .digest('hex');
+  return { dir, layout: adapter.layout, config: adapter.config, fingerprint };
 }
 
 /**
@@ -71,10 +77,12 @@ export function attachAdapter(loaded: LoadedModel, dir: string): Backbone['adapt
  * refuses query vectors from another model or tokenizer.
  */
 export function vectorIdentity(b: Backbone, paradigm: 'sparse' | 'dense'): { model: string; modelHash: string; tokenizer: string; tokenizerHash: string; tokenizerFile: string; paradigm: 'sparse' | 'dense' } {
+  // the folder's name is for people; the hash is of the adapter's own bytes, so two adapters in
+  // folders of the same name differ and a renamed or copied adapter still matches its index
   const adapter = b.adapter ? path.basename(path.resolve(b.adapter.dir)) : null;
   return {
     model: b.identity.name + (adapter ? `+${adapter}` : ''),
-    modelHash: b.identity.fingerprint + (adapter ? `+adapter:${adapter}` : ''),
+    modelHash: b.identity.fingerprint + (b.adapter ? `+adapter:${b.adapter.fingerprint}` : ''),
     tokenizer: path.basename(b.tokenizer.path),
     tokenizerHash: b.tokenizer.fingerprint,
     tokenizerFile: b.tokenizer.path,

@@ -2,13 +2,13 @@
 // and adapters that do not fit the base model.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Tensor, noGrad, tidy } from '../../src/torch/index.ts';
 import { HfTokenizer } from '../../src/text/hf-tokenizer.ts';
 import { makeModel } from '../../src/model/make-model.ts';
-import { loadBackbone, saveAdapter } from '../../src/model/backbone.ts';
+import { loadBackbone, saveAdapter, vectorIdentity } from '../../src/model/backbone.ts';
 import { applyLora, loraParameters, PAPER_LORA } from '../../src/model/lora.ts';
 import { resolveTokenizer } from '../../src/model/make-model.ts';
 import type { LlamaForCausalLM } from '../../src/model/llama.ts';
@@ -63,6 +63,33 @@ test('an adapter whose shapes do not fit the base model is refused, naming the f
   const other = path.join(work, 'other-base');
   makeModel(other, { hidden: 48, layers: 2, heads: 4, intermediate: 64 }, HfTokenizer.fromFile(resolveTokenizer('llama3')), 1);
   assert.throws(() => loadBackbone({ model: other, adapter: dir, paradigm: 'sparse' }), /adapter_model\.safetensors: shape \[\d+, \d+\] does not fit the base model's \w+_proj.*tensor 'base_model\.model\.model\.layers\.\d+\.[\w.]+lora_[AB]\.weight'/);
+});
+
+test("vectors name an adapter by its bytes, not its folder's name", () => {
+  // two different adapters, each in a folder called 'adapter'; a copy of the first under another name
+  const a = path.join(work, 'run-a', 'adapter');
+  const b = path.join(work, 'run-b', 'adapter');
+  const copy = path.join(work, 'renamed');
+  mkdirSync(path.dirname(a), { recursive: true });
+  mkdirSync(path.dirname(b), { recursive: true });
+  makeAdapter(a, 'dense', 'safetensors');
+  makeAdapter(b, 'dense', 'safetensors');
+  cpSync(a, copy, { recursive: true });
+  const hash = (dir: string): string => {
+    const m = loadBackbone({ model: base, adapter: dir, paradigm: 'dense' });
+    try {
+      return vectorIdentity(m, 'dense').modelHash;
+    } finally {
+      m.model.dispose();
+    }
+  };
+  const plain = loadBackbone({ model: base, paradigm: 'dense' });
+  const baseHash = vectorIdentity(plain, 'dense').modelHash;
+  plain.model.dispose();
+  assert.notEqual(hash(a), hash(b), 'same folder name, different weights');
+  assert.equal(hash(copy), hash(a), 'same weights, another folder name');
+  assert.notEqual(hash(a), baseHash, 'an adapted model is not its base');
+  assert.ok(hash(a).startsWith(baseHash), 'the base model is still named first');
 });
 
 test('a dense model is built without an LM head and ignores the checkpoint lm_head', () => {
